@@ -1,0 +1,318 @@
+"""Layers of a neural network, each with its ``forward`` and ``backward`` side by side.
+
+The contract (CS231n's, written out):
+
+* ``forward(x)`` takes a batch ``x`` of shape ``(n, n_in)`` (one sample per row) and
+  returns ``(n, n_out)``; it keeps what ``backward`` will need.
+* ``backward(grad_out)`` takes dL/d(output), shape ``(n, n_out)``, stores dL/d(param)
+  in ``self.grads`` (same keys as ``self.params``) and returns dL/d(input), ``(n, n_in)``.
+* ``layer(x)`` is ``layer.forward(x)``.
+
+Notation of the course: x input, W weights, b bias, z = Wx + b pre-activation,
+a = f(z) activation. With a batch ``X`` as rows, the lecture's ``Wx + b`` is ``X @ W.T + b``.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from . import functional as F
+
+__all__ = ["Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Sequential",
+           "ShapeError", "mlp", "parameters_of"]
+
+
+class ShapeError(ValueError):
+    """An array of the wrong shape reached a layer or loss (a ``ValueError``)."""
+
+
+class Layer:
+    """Base class: no parameters, names itself in error messages."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.name: str = self.describe()
+        self._cache = None              # what backward needs; None until forward has run
+
+    def describe(self) -> str:
+        """Short human description, e.g. ``Linear(784 -> 256)``; used in error messages."""
+        return f"{type(self).__name__}()"
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def zero_grad(self) -> None:
+        for g in self.grads.values():
+            g[...] = 0
+
+    # -- checks shared by every layer: they make mistakes readable ---------------------------
+    def _check_input(self, x, n_in: int | None = None) -> np.ndarray:
+        x = _as_float_batch(x, where=f"{self.name}.forward")
+        if n_in is not None and x.shape[1] != n_in:
+            raise ShapeError(
+                f"{self.name}: input has shape {x.shape} but this layer expects (n, {n_in}) "
+                f"(n samples as rows, {n_in} features each).")
+        return x
+
+    def _check_grad(self, grad_out, expected_shape: tuple[int, ...]) -> np.ndarray:
+        if self._cache is None:
+            raise RuntimeError(f"{self.name}.backward was called before forward: run the forward "
+                               "pass first, it stores what the backward pass needs.")
+        grad_out = np.asarray(grad_out)
+        if grad_out.shape != expected_shape:
+            raise ShapeError(f"{self.name}.backward: grad_out has shape {grad_out.shape} but the "
+                             f"forward output had shape {expected_shape}; they must match.")
+        return grad_out
+
+
+def _as_float_batch(x, where: str) -> np.ndarray:
+    """Return ``x`` as a 2-D float array or raise a message that says what to fix."""
+    x = np.asarray(x)
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.floating)):
+        hint = " (for images stored as uint8, use x.astype(np.float32) / 255)" \
+            if np.issubdtype(x.dtype, np.integer) else ""
+        raise TypeError(f"{where}: expected a float array, got dtype {x.dtype}{hint}.")
+    if x.ndim == 1:
+        raise ShapeError(f"{where}: got a 1-D array of shape {x.shape}; layers take a batch of "
+                         f"shape (n, features). For one sample use x.reshape(1, -1).")
+    if x.ndim != 2:
+        raise ShapeError(f"{where}: expected a 2-D batch (n, features), got shape {x.shape} "
+                         "(flatten images first, e.g. x.reshape(len(x), -1)).")
+    if x.shape[0] == 0:
+        raise ShapeError(f"{where}: the batch is empty (shape {x.shape}).")
+    return x
+
+
+class Linear(Layer):
+    """The layer of the lecture: z = W x + b for every sample, ``Z = X @ W.T + b``.
+
+    Parameters
+    ----------
+    n_in, n_out : number of inputs d and of neurons (outputs).
+    rng : ``numpy.random.Generator`` (or a seed) for the initial weights.
+    init : ``"he"`` (std sqrt(2/n_in), for ReLU), ``"xavier"`` (std sqrt(1/n_in)),
+        ``"normal"`` (std 0.01) or ``"zeros"``.
+    dtype : float dtype of the parameters (float64 by default; float32 for speed).
+
+    Shapes: ``params["W"]`` (n_out, n_in), ``params["b"]`` (n_out,);
+    forward (n, n_in) -> (n, n_out).
+    """
+
+    def __init__(self, n_in: int, n_out: int, rng=None, init: str = "he", dtype=np.float64):
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        if self.n_in < 1 or self.n_out < 1:
+            raise ValueError(f"Linear({n_in}, {n_out}): sizes must be positive integers.")
+        super().__init__()
+        rng = np.random.default_rng(rng)
+        std = {"he": np.sqrt(2.0 / n_in), "xavier": np.sqrt(1.0 / n_in), "normal": 0.01,
+               "zeros": 0.0}
+        if init not in std:
+            raise ValueError(f"{self.name}: unknown init {init!r}; choose one of {sorted(std)}.")
+        self.params["W"] = (std[init] * rng.standard_normal((n_out, n_in))).astype(dtype)
+        self.params["b"] = np.zeros(n_out, dtype=dtype)
+        self.grads["W"] = np.zeros_like(self.params["W"])
+        self.grads["b"] = np.zeros_like(self.params["b"])
+
+    def describe(self) -> str:
+        return f"Linear({self.n_in} -> {self.n_out})"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x: (n, n_in) -> z: (n, n_out)."""
+        W, b = self.params["W"], self.params["b"]
+        x = self._check_input(x, self.n_in)
+        if x.dtype != W.dtype:          # mixing float32 and float64 would silently go slow
+            x = x.astype(W.dtype)
+        self._cache = x
+        return x @ W.T + b
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out = dL/dz: (n, n_out) -> dL/dx: (n, n_in); fills grads W and b.
+
+        dL/dW = grad_out^T x  (summed over the batch: the lecture's sum over samples),
+        dL/db = sum_i grad_out_i,  dL/dx = grad_out W.
+        """
+        x = self._cache
+        grad_out = self._check_grad(grad_out, (x.shape[0] if x is not None else 0, self.n_out))
+        np.matmul(grad_out.T, x, out=self.grads["W"])
+        np.sum(grad_out, axis=0, out=self.grads["b"])
+        return grad_out @ self.params["W"]
+
+
+class _Activation(Layer):
+    """A point-wise function: same shape in and out, no parameters."""
+
+    def forward(self, x):
+        x = self._check_input(x)
+        a = self._f(x)
+        self._cache = (x, a)
+        return a
+
+    def backward(self, grad_out):
+        x, a = self._cache if self._cache is not None else (None, None)
+        grad_out = self._check_grad(grad_out, a.shape if a is not None else ())
+        return self._backward(grad_out, x, a)
+
+
+class Sigmoid(_Activation):
+    """a = 1 / (1 + e^-z);  da/dz = a (1 - a), at most 1/4: the root of vanishing gradients."""
+
+    def _f(self, z):
+        return F.sigmoid(z)
+
+    def _backward(self, grad_out, z, a):
+        return grad_out * a * (1 - a)
+
+
+class Tanh(_Activation):
+    """a = tanh(z);  da/dz = 1 - a^2."""
+
+    def _f(self, z):
+        return np.tanh(z)
+
+    def _backward(self, grad_out, z, a):
+        return grad_out * (1 - a * a)
+
+
+class ReLU(_Activation):
+    """a = max(0, z);  da/dz = 1 for z > 0 and 0 otherwise (0 at z = 0, where none exists)."""
+
+    def _f(self, z):
+        return np.maximum(z, 0)
+
+    def _backward(self, grad_out, z, a):
+        # where(mask, g, 0) keeps grad_out's dtype and avoids a bool->float temporary
+        return np.where(z > 0, grad_out, 0).astype(grad_out.dtype, copy=False)
+
+
+class LeakyReLU(_Activation):
+    """a = z for z > 0, slope * z otherwise; never completely dead."""
+
+    def __init__(self, slope: float = 0.01):
+        self.slope = float(slope)
+        super().__init__()
+
+    def describe(self):
+        return f"LeakyReLU(slope={self.slope})"
+
+    def _f(self, z):
+        return np.where(z > 0, z, self.slope * z)
+
+    def _backward(self, grad_out, z, a):
+        return np.where(z > 0, grad_out, self.slope * grad_out)
+
+
+class Identity(_Activation):
+    """a = z: the "linear" activation."""
+
+    def _f(self, z):
+        return z
+
+    def _backward(self, grad_out, z, a):
+        return grad_out
+
+
+class Sequential(Layer):
+    """f_k(... f_2(f_1(x))): the forward pass as a composition, backward in reverse order.
+
+    ``model.layers`` lists the layers; ``model.params``/``model.grads`` expose every
+    parameter under a name like ``"0.W"`` (layer index, parameter name).
+    """
+
+    def __init__(self, *layers: Layer):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"Sequential: item {i} is {layer!r}, not a Layer.")
+        self.layers = list(layers)
+        super().__init__()
+        for i, layer in enumerate(self.layers):
+            layer.name = f"layer {i} ({layer.describe()})"
+        self._cache = ()
+
+    def describe(self) -> str:
+        return "Sequential(" + ", ".join(l.describe() for l in getattr(self, "layers", [])) + ")"
+
+    def __repr__(self) -> str:
+        body = "\n".join(f"  ({i}) {l.describe()}" for i, l in enumerate(self.layers))
+        return f"Sequential(\n{body}\n)"
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.params.items()}
+
+    @params.setter
+    def params(self, value):  # Layer.__init__ assigns {}; parameters live in the layers
+        pass
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.grads.items()}
+
+    @grads.setter
+    def grads(self, value):
+        pass
+
+    def parameters(self) -> Iterator[tuple[Layer, str]]:
+        """(layer, key) pairs of every parameter, for optimisers."""
+        for layer in self.layers:
+            yield from ((layer, k) for k in layer.params)
+
+    def zero_grad(self) -> None:
+        for layer in self.layers:
+            layer.zero_grad()
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad_out):
+        for layer in reversed(self.layers):
+            grad_out = layer.backward(grad_out)
+        return grad_out
+
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.params.values())
+
+
+def parameters_of(model: Layer) -> Iterator[tuple[Layer, str]]:
+    """(layer, key) pairs of a model's parameters, whether it is a Sequential or one layer."""
+    if isinstance(model, Sequential):
+        return model.parameters()
+    return ((model, k) for k in model.params)
+
+
+def mlp(sizes: list[int], activation: type[Layer] = ReLU, rng=None, dtype=np.float64,
+        init: str | None = None) -> Sequential:
+    """A multi-layer perceptron: Linear, activation, ..., Linear (no activation at the end).
+
+    ``mlp([2, 8, 8, 1], Tanh, rng=0)`` is the playground's 2-8-8-1 network. The last layer
+    outputs logits; the loss applies sigmoid or softmax itself.
+    """
+    rng = np.random.default_rng(rng)
+    if init is None:
+        init = "he" if activation in (ReLU, LeakyReLU) else "xavier"
+    layers: list[Layer] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Linear(n_in, n_out, rng=rng, init=init, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return Sequential(*layers)

@@ -1,0 +1,111 @@
+"""Figures shared by the chapters: decision boundaries, training curves, digit images."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["grid_points", "plot_decision_boundary", "plot_history", "plot_digits",
+           "plot_weight_images", "CLASS_COLORS"]
+
+# colour-blind-safe pair (Okabe & Ito): orange for class 0, blue for class 1
+CLASS_COLORS = ("#E69F00", "#0072B2")
+
+
+def grid_points(xlim=(-1.2, 1.2), ylim=(-1.2, 1.2), resolution: int = 200):
+    """A (resolution^2, 2) array of points covering the box, and the two mesh arrays."""
+    xs = np.linspace(*xlim, resolution)
+    ys = np.linspace(*ylim, resolution)
+    xx, yy = np.meshgrid(xs, ys)
+    return np.column_stack([xx.ravel(), yy.ravel()]), xx, yy
+
+
+def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=None,
+                           resolution: int = 200, title: str | None = None, levels: int = 21):
+    """Shade the plane by ``predict(points) -> p(class 1)`` in [0, 1] and draw the 0.5 contour.
+
+    predict : function from (m, 2) points to (m,) or (m, 1) probabilities.
+    X, t : optional data points (n, 2) and labels in {0, 1}, drawn on top.
+    Returns the matplotlib Axes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LinearSegmentedColormap
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    if xlim is None or ylim is None:
+        lo, hi = (X.min(axis=0) - 0.2, X.max(axis=0) + 0.2) if X is not None else ((-1.2,) * 2, (1.2,) * 2)
+        xlim = xlim or (lo[0], hi[0])
+        ylim = ylim or (lo[1], hi[1])
+    P, xx, yy = grid_points(xlim, ylim, resolution)
+    p = np.asarray(predict(P), dtype=float).reshape(xx.shape)
+    cmap = LinearSegmentedColormap.from_list("classes", [CLASS_COLORS[0], "#FFFFFF", CLASS_COLORS[1]])
+    ax.contourf(xx, yy, p, levels=np.linspace(0, 1, levels), cmap=cmap, alpha=0.6)
+    ax.contour(xx, yy, p, levels=[0.5], colors="k", linewidths=1.2)
+    if X is not None:
+        t = np.asarray(t).reshape(-1)
+        for label, marker in ((0, "o"), (1, "s")):
+            m = t == label
+            ax.scatter(X[m, 0], X[m, 1], c=CLASS_COLORS[label], marker=marker, edgecolors="k",
+                       linewidths=0.5, s=22, label=f"t = {label}")
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_history(history, ax=None, metric: str = "loss", title: str | None = None):
+    """Training (and validation) curve of ``metric`` ("loss" or "accuracy") per epoch."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.2))
+    train = getattr(history, f"train_{metric}")
+    epochs = np.arange(1, len(train) + 1)
+    ax.plot(epochs, train, label="train")
+    val = getattr(history, f"val_{metric}")
+    if val:
+        ax.plot(epochs, val, label="validation", linestyle="--")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_digits(images, labels=None, ncols: int = 10, axes_size: float = 0.9, cmap="gray_r"):
+    """A grid of 28x28 digits (rows of 784 or (n, 28, 28)), with optional labels as titles."""
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images).reshape(-1, 28, 28)
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * axes_size, nrows * axes_size),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i], cmap=cmap)
+            if labels is not None:
+                ax.set_title(str(labels[i]), fontsize=8)
+    return fig
+
+
+def plot_weight_images(W, titles=None, ncols: int = 10, shape=(28, 28), axes_size: float = 1.0):
+    """Rows of W (one neuron each) as images, coloured symmetrically: red > 0 > blue."""
+    import matplotlib.pyplot as plt
+
+    W = np.asarray(W)
+    nrows = int(np.ceil(len(W) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * axes_size, nrows * axes_size * 1.1),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(W):
+            v = np.abs(W[i]).max() or 1.0
+            ax.imshow(W[i].reshape(shape), cmap="RdBu_r", vmin=-v, vmax=v)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=8)
+    return fig

@@ -12,6 +12,15 @@ Modules, named after the lecture's ideas:
 ``lib.perceptron``        the perceptron learning algorithm of the slide
 ``lib.data``              playground 2-D data sets, real MNIST digits
 ``lib.plot``              decision boundaries, training curves, digit images
+``lib.neuron``            one neuron (bias trick), a layer as a loop of neurons or one product
+``lib.linear_separability``  every labelling one line can produce; best accuracy of any line
+``lib.naive_losses``      the slides' loss formulas written literally (to show inf / nan)
+``lib.confusion``         the confusion matrix
+``lib.two_layer_xor``     the hand-made 2-2-1 XOR network and the same network learned
+``lib.loss_surfaces``     2-D losses (convex bowl, non-convex wells) and gradient descent paths
+``lib.backprop_cost``     gradients by backprop, without re-use, by finite differences; counted
+``lib.playground``        the TensorFlow playground as a headless model (features, L1/L2, export)
+``lib.widgets``           the playground's ipywidgets UI and its static pictures
 ========================  ===============================================================
 """
 from . import data, functional, gradcheck, losses, nn, optim, perceptron, plot, train

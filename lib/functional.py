@@ -56,7 +56,8 @@ def logsumexp(x, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     x = _float_array(x)
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)      # a row of -inf stays -inf, not NaN
-    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):      # ... and log(0) = -inf there is the answer, silently
+        out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
     return out if keepdims else np.squeeze(out, axis=axis)
 
 

@@ -40,7 +40,9 @@ class Loss:
 
     def _check_backward(self):
         if self._cache is None:
-            raise RuntimeError(f"{self.name}.backward was called before forward.")
+            raise RuntimeError(f"{self.name}.backward was called before forward: call "
+                               "loss.forward(z, t) (or loss(z, t)) first; it stores what the "
+                               "gradient needs.")
         return self._cache
 
     def predict(self, z):
@@ -122,19 +124,29 @@ class SoftmaxCrossEntropy(Loss):
     def forward(self, z, t) -> float:
         z = _as_float_batch(z, f"{self.name}.forward (logits)")
         n, k = z.shape
-        T = self._targets_as_matrix(t, n, k, z.dtype)
+        labels, T = self._labels_or_matrix(t, n, k, z.dtype)
         log_p = F.log_softmax(z, axis=1)
-        self._cache = (log_p, T)
+        self._cache = (log_p, labels, T)
+        if labels is not None:      # sum_j t_j log p_j with one-hot t picks one entry per row
+            return float(-np.sum(log_p[np.arange(n), labels]) * self._scale(n))
         return float(-np.sum(T * log_p) * self._scale(n))
 
     def backward(self) -> np.ndarray:
-        log_p, T = self._check_backward()
-        return (np.exp(log_p) - T) * self._scale(log_p.shape[0])
+        log_p, labels, T = self._check_backward()
+        n = log_p.shape[0]
+        grad = np.exp(log_p)                    # f_sm(z)
+        if labels is not None:
+            grad[np.arange(n), labels] -= 1     # - t, without building the one-hot matrix
+        else:
+            grad -= T
+        grad *= self._scale(n)
+        return grad
 
     def predict(self, z):
         return np.argmax(z, axis=1)
 
-    def _targets_as_matrix(self, t, n: int, k: int, dtype) -> np.ndarray:
+    def _labels_or_matrix(self, t, n: int, k: int, dtype):
+        """(labels, None) for integer labels (n,), (None, T) for (n, k) targets; else raise."""
         t = np.asarray(t)
         if t.ndim == 1:
             if t.shape[0] != n:
@@ -149,10 +161,8 @@ class SoftmaxCrossEntropy(Loss):
                 raise ValueError(f"{self.name}: labels must lie in 0..{k - 1} for {k} classes "
                                  f"(logits of shape {(n, k)}); got labels from {t.min()} to "
                                  f"{t.max()}.")
-            T = np.zeros((n, k), dtype=dtype)
-            T[np.arange(n), t] = 1
-            return T
+            return t, None
         if t.shape != (n, k):
             raise ShapeError(f"{self.name}: logits have shape {(n, k)} but targets have shape "
                              f"{t.shape}; give labels of shape ({n},) or one-hot ({n}, {k}).")
-        return t.astype(dtype, copy=False)
+        return None, t.astype(dtype, copy=False)

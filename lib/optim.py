@@ -5,6 +5,8 @@ An optimiser holds (layer, key) pairs and reads ``layer.params[key]`` and
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .nn import Layer, parameters_of
@@ -39,18 +41,25 @@ class SGD(Optimizer):
         self.momentum, self.weight_decay = float(momentum), float(weight_decay)
         self.velocity = [np.zeros_like(layer.params[key]) for layer, key in self.slots] \
             if self.momentum else None
+        self._scratch: list[np.ndarray] | None = None
 
     def step(self) -> None:
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        if self._scratch is None:       # one buffer per parameter, reused at every step
+            self._scratch = [np.empty_like(layer.params[key]) for layer, key in self.slots]
         for i, (layer, key) in enumerate(self.slots):
-            p, g = layer.params[key], layer.grads[key]
-            if self.weight_decay:
-                g = g + self.weight_decay * p
+            p, g, tmp = layer.params[key], layer.grads[key], self._scratch[i]
+            if wd:
+                np.multiply(p, wd, out=tmp)
+                tmp += g                # g + lambda theta, without touching grads
+                g = tmp
             if self.velocity is not None:
                 v = self.velocity[i]
-                v *= self.momentum
+                v *= mu
                 v += g
                 g = v
-            p -= self.lr * g
+            np.multiply(g, lr, out=tmp)     # alpha g into the buffer: no new array per step
+            p -= tmp
 
 
 class Adam(Optimizer):
@@ -66,10 +75,14 @@ class Adam(Optimizer):
         self.t = 0
 
     def step(self) -> None:
+        """Algorithm 1 of the paper: m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+        theta <- theta - alpha m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t),
+        v_hat = v / (1 - b2^t)."""
         self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        # bias corrections folded into the step size (as in the paper's Algorithm 1 note)
-        step = self.lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        b1, b2, eps = self.beta1, self.beta2, self.eps
+        # Python floats (math, not np): a NumPy float64 scalar would promote float32 arrays
+        step = self.lr / (1 - b1 ** self.t)                 # alpha / (1 - b1^t) applied to m
+        root_bc2 = math.sqrt(1 - b2 ** self.t)              # sqrt(v_hat) = sqrt(v) / this
         for i, (layer, key) in enumerate(self.slots):
             p, g = layer.params[key], layer.grads[key]
             if self.weight_decay:
@@ -79,4 +92,9 @@ class Adam(Optimizer):
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * (g * g)
-            p -= (step * m / (np.sqrt(v) + self.eps)).astype(p.dtype, copy=False)
+            denom = np.sqrt(v)
+            denom /= root_bc2
+            denom += eps
+            np.divide(m, denom, out=denom)
+            denom *= step
+            p -= denom

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["grid_points", "plot_decision_boundary", "plot_history", "plot_digits",
-           "plot_weight_images", "CLASS_COLORS"]
+           "plot_weight_images", "plot_hyperplane", "CLASS_COLORS"]
 
 # colour-blind-safe pair (Okabe & Ito): orange for class 0, blue for class 1
 CLASS_COLORS = ("#E69F00", "#0072B2")
@@ -109,3 +109,29 @@ def plot_weight_images(W, titles=None, ncols: int = 10, shape=(28, 28), axes_siz
             if titles is not None:
                 ax.set_title(str(titles[i]), fontsize=8)
     return fig
+
+
+def plot_hyperplane(w, b, ax, xlim=None, ylim=None, normal: bool = True, color="k",
+                    label: str | None = None, **line_kwargs):
+    """Draw the line w_1 x_1 + w_2 x_2 + b = 0 of one neuron inside the axes' box.
+
+    normal : also draw the vector w as an arrow from the point of the line closest to the
+        origin; it points to the side where the neuron is positive (z > 0).
+    Returns the Axes (nothing is drawn when the line misses the box or w = 0).
+    """
+    from .neuron import hyperplane_segment
+
+    xlim = xlim or ax.get_xlim()
+    ylim = ylim or ax.get_ylim()
+    seg = hyperplane_segment(w, b, xlim, ylim)
+    if seg is not None:
+        ax.plot(seg[:, 0], seg[:, 1], color=color, label=label, **line_kwargs)
+        if normal:
+            w = np.asarray(w, dtype=float)
+            foot = -b * w / (w @ w)              # the line's point closest to the origin
+            scale = 0.25 * min(xlim[1] - xlim[0], ylim[1] - ylim[0]) / np.linalg.norm(w)
+            ax.annotate("", xy=foot + scale * w, xytext=foot,
+                        arrowprops=dict(arrowstyle="->", color=color, lw=1.2))
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    return ax

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .losses import Loss
-from .nn import Layer, _as_float_batch
+from .nn import Layer, _as_float_batch, takes_input_grad
 from .optim import Optimizer
 
 __all__ = ["fit", "History", "evaluate", "accuracy", "iterate_minibatches", "TrainingDiverged"]
@@ -98,34 +98,46 @@ def fit(model: Layer, loss: Loss, optimizer: Optimizer, X, t, *, epochs: int = 1
     history = History()
     bar = _progress_bar(epochs, enabled=progress)
     try:
-        for epoch in range(epochs):
-            for idx in iterate_minibatches(len(X), batch_size, rng):
-                value = loss.forward(model.forward(X[idx]), t[idx])
-                if not math.isfinite(value):
-                    history.diverged = True
-                    history.message = (f"Training stopped in epoch {epoch + 1}: the loss became "
-                                       f"{value}. The learning rate ({optimizer.lr}) is probably "
-                                       "too large; try a smaller one.")
-                    warnings.warn(history.message, TrainingDiverged, stacklevel=2)
-                    return history
-                model.backward(loss.backward())
-                optimizer.step()
-            train_loss, train_acc = evaluate(model, loss, X, t)
-            history.train_loss.append(train_loss)
-            history.train_accuracy.append(train_acc)
-            if X_val is not None:
-                val_loss, val_acc = evaluate(model, loss, X_val, t_val)
-                history.val_loss.append(val_loss)
-                history.val_accuracy.append(val_acc)
-            if bar is not None:
-                bar.set_postfix(loss=f"{train_loss:.4f}")
-                bar.update(1)
-            if callback is not None and callback(epoch, history):
-                break
+        # A diverging run overflows before its loss is inf: NumPy's overflow/invalid warnings
+        # would only repeat, less clearly, what the TrainingDiverged check below says.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(epochs):
+                for idx in iterate_minibatches(len(X), batch_size, rng):
+                    value = loss.forward(model.forward(X[idx]), t[idx])
+                    if not math.isfinite(value):
+                        history.diverged = True
+                        history.message = (
+                            f"Training stopped in epoch {epoch + 1}: the loss became {value}. "
+                            f"The learning rate ({optimizer.lr}) is probably too large; try a "
+                            "smaller one.")
+                        warnings.warn(history.message, TrainingDiverged, stacklevel=2)
+                        return history
+                    _backward_for_training(model, loss.backward())
+                    optimizer.step()
+                train_loss, train_acc = evaluate(model, loss, X, t)
+                history.train_loss.append(train_loss)
+                history.train_accuracy.append(train_acc)
+                if X_val is not None:
+                    val_loss, val_acc = evaluate(model, loss, X_val, t_val)
+                    history.val_loss.append(val_loss)
+                    history.val_accuracy.append(val_acc)
+                if bar is not None:
+                    bar.set_postfix(loss=f"{train_loss:.4f}")
+                    bar.update(1)
+                if callback is not None and callback(epoch, history):
+                    break
     finally:
         if bar is not None:
             bar.close()
     return history
+
+
+def _backward_for_training(model: Layer, grad_out: np.ndarray) -> None:
+    """model.backward(grad_out), without dL/dX of the data where the model can skip it."""
+    if takes_input_grad(model):
+        model.backward(grad_out, input_grad=False)
+    else:                               # any other Layer: its backward(grad_out) as written
+        model.backward(grad_out)
 
 
 def _progress_bar(total: int, enabled: bool):

@@ -1,12 +1,17 @@
 """Every notebook under chapters/ runs top to bottom without error, in well under a minute.
 
 New chapters and released exercises are picked up by existing: nothing to register.
+
+A chapter runs exactly as the book build runs it and its result goes into the book's
+jupyter-cache (see ``notebook_runner.execute_book_notebook``): the suite and ``make book`` execute
+each chapter once, and a chapter whose code and engine are unchanged since it last passed is
+taken from that cache instead of being run again.
 """
 from __future__ import annotations
 
 import pytest
 
-from notebook_runner import ROOT, execute_notebook, is_notebook
+from notebook_runner import ROOT, execute_book_notebook, is_notebook
 
 NOTEBOOKS = sorted(p for p in (ROOT / "chapters").rglob("*")
                    if is_notebook(p) and ".ipynb_checkpoints" not in p.parts)
@@ -25,5 +30,5 @@ def test_notebook_runs(path):
     if "exercises" in path.parts:
         pytest.skip("released exercise notebooks are blank by design; tests/test_exercises.py "
                     "runs them with nbgrader")
-    _, seconds = execute_notebook(path)
+    _, seconds = execute_book_notebook(path)
     assert seconds < TIME_LIMIT_SECONDS, f"{path.name} took {seconds:.0f} s"

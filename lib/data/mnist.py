@@ -63,7 +63,8 @@ def default_cache_dir() -> Path:
 
 def load_mnist(full: bool = False, *, flatten: bool = True, normalize: bool = True,
                dtype=np.float32, cache_dir: str | os.PathLike | None = None,
-               download: bool = True, base_url: str | None = None) -> MNIST:
+               download: bool = True, base_url: str | None = None,
+               files: dict[str, str] | None = None) -> MNIST:
     """Load MNIST as ``MNIST(X_train, t_train, X_test, t_test)``.
 
     full : False -> the shipped 10,000 digits (8,000 train / 2,000 test), offline;
@@ -71,12 +72,15 @@ def load_mnist(full: bool = False, *, flatten: bool = True, normalize: bool = Tr
         ``download`` is True).
     flatten : rows of 784 pixels (True) or 28x28 images (False).
     normalize : floats of ``dtype`` in [0, 1] (True) or the raw uint8 grey levels (False).
+    base_url, files : passed on to ``download_mnist`` (one mirror; file name -> SHA-256,
+        by default ``FILES``), e.g. to test against a local server.
     """
     if full:
         folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        files = FILES if files is None else files
         if download:
-            download_mnist(folder, base_url=base_url)
-        missing = [name for name in FILES if not (folder / name).exists()]
+            download_mnist(folder, base_url=base_url, files=files)
+        missing = [name for name in files if not (folder / name).exists()]
         if missing:
             raise MNISTDownloadError(f"The full MNIST files {missing} are not in {folder}. "
                                      + _how_to_get_it(folder))

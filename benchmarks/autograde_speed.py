@@ -1,0 +1,93 @@
+"""Seconds nbgrader needs to autograde the course's exercises (a benchmark, not a test).
+
+    .venv/bin/python benchmarks/autograde_speed.py                      # one full solution of each assignment
+    .venv/bin/python benchmarks/autograde_speed.py --class-size 30 --assignment 03_backpropagation
+    .venv/bin/python benchmarks/autograde_speed.py --class-size 30 --assignment "*"   # 30 students x 4
+
+Builds a throw-away course in a temporary folder from solutions/source, submits the full
+solution for every student (the slowest case short of time-outs: every test runs to the end),
+runs `nbgrader autograde` exactly as `make autograde` does and prints wall-clock and CPU
+seconds (CPU of nbgrader and its kernels). Machine load counts: note `uptime` beside the result.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+ENV = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions" / "source").iterdir() if p.is_dir())
+
+
+def nbgrader(course: Path, *args: str) -> float:
+    """Run one nbgrader command; return its wall-clock seconds."""
+    start = time.perf_counter()
+    subprocess.run([str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={course}"], cwd=ROOT,
+                   env=ENV, check=False, capture_output=True)
+    return time.perf_counter() - start
+
+
+def full_submission(course: Path, assignment: str):
+    release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
+    source = nbformat.read(course / "solutions" / "source" / assignment / f"{assignment}.ipynb", 4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return release
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(assignments: list[str], class_size: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="autograde-bench-") as tmp:
+        course = Path(tmp)
+        shutil.copytree(ROOT / "solutions" / "source", course / "solutions" / "source")
+        nbgrader(course, "generate_assignment", "*")
+        for assignment in assignments:
+            nb = full_submission(course, assignment)
+            for i in range(class_size):
+                folder = course / "submitted" / f"student{i:03d}" / assignment
+                folder.mkdir(parents=True)
+                nbformat.write(nb, folder / f"{assignment}.ipynb")
+        pattern = assignments[0] if len(assignments) == 1 else "*"
+        cpu0 = children_cpu()
+        seconds = nbgrader(course, "autograde", pattern)
+        cpu = children_cpu() - cpu0
+        n = class_size * len(assignments)
+        print(f"{pattern:>24}: {n:3d} submission(s) autograded in {seconds:7.1f} s wall, "
+              f"{cpu:7.1f} s CPU ({seconds / n:5.1f} s wall per submission)", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--assignment", default=None,
+                        help='one assignment id, or "*" for all (default: each assignment separately)')
+    parser.add_argument("--class-size", type=int, default=1)
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+    if args.assignment is None:
+        for assignment in ASSIGNMENTS:
+            run([assignment], args.class_size)
+    else:
+        run(ASSIGNMENTS if args.assignment == "*" else [args.assignment], args.class_size)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

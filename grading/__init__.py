@@ -1,0 +1,6 @@
+"""The instructor's side of the exercises: nbgrader preprocessors and submission checks.
+
+Used by ``nbgrader_config.py`` (preprocessors) and by ``make autograde`` (``python -m
+grading.submissions``). nbgrader does the grading; these pieces make one broken submission
+graded as what it is, with a note in its feedback, instead of stopping the class.
+"""

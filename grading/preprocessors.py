@@ -1,0 +1,179 @@
+"""nbgrader preprocessors that keep a class's grading robust and its feedback honest.
+
+Autograde, sanitising step (replaces nbgrader's ``OverwriteCells``):
+    RestoreTestCells   -- edited test cells are restored from the gradebook, deleted ones put back;
+                          both are noted for the student.
+Autograde, executing step:
+    ResilientExecute   -- a kernel that dies (``os._exit``, segfault, out of memory) fails the cell
+                          it died in and every cell after it, instead of failing the whole submission.
+    StderrIsNotFailure -- text on stderr in a test cell (a warning) is shown as output, not scored 0
+                          (nbgrader's ``determine_grade`` gives 0 for any stderr output).
+    AutograderNotes    -- one Markdown cell at the top listing what happened: time-outs, a dead
+                          kernel, truncated output, warnings, restored cells.
+Feedback:
+    HideHiddenTests    -- removes hidden test code from the feedback and shortens the tracebacks
+                          of cells that hold hidden tests to their last line (the error message).
+"""
+from __future__ import annotations
+
+import re
+
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_output
+from traitlets import Unicode
+
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
+
+from grading.notes import add_notes
+
+def _strip_hidden(source: str) -> str:
+    """The text of a cell as released: hidden test regions removed (as nbgrader's ClearHiddenTests)."""
+    lines, hidden = [], False
+    for line in source.split("\n"):
+        if "BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _cell_name(cell) -> str:
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return f"`{grade_id}`" if grade_id else "a cell"
+
+
+class RestoreTestCells(OverwriteCells):
+    """nbgrader's OverwriteCells, plus a note for each test cell that was edited or deleted."""
+
+    def preprocess(self, nb, resources):
+        self._notes: list[str] = []
+        before = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+        nb, resources = super().preprocess(nb, resources)
+        after = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+        for grade_id in after:
+            if grade_id and grade_id not in before:
+                self._notes.append(f"The cell `{grade_id}` was missing from your notebook; the "
+                                   "original was put back and run.")
+        add_notes(nb, self._notes)
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):
+        # nbgrader compares with the checksum of the source cell, hidden tests included, so every
+        # test cell with hidden tests looks "changed"; an edit is a difference from the released text
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            try:
+                original = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except Exception:       # unknown cell: nbgrader drops its id and warns
+                original = None
+            if original is not None and original.locked and cell.source.strip() not in (
+                    original.source.strip(), _strip_hidden(original.source).strip()):
+                self._notes.append(f"The cell `{grade_id}` had been edited; the original was "
+                                   "restored and run.")
+        return super().preprocess_cell(cell, resources, index)
+
+    def report_change(self, name, attr, old, new):
+        super().report_change(name, attr, old, new)
+        if attr == "checksum":
+            return                  # handled in preprocess_cell
+        what = {"cell_type": "had its cell type changed; it was changed back",
+                "locked": "had its read-only flag changed; it was reset",
+                "points": "had its points changed; they were reset"}.get(attr, f"had {attr} changed")
+        self._notes.append(f"The cell `{name}` {what}.")
+
+
+class ResilientExecute(Execute):
+    """nbgrader's Execute; when the kernel dies, the remaining cells get an error instead of a crash."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._died_in = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._died_in is not None:
+            cell.outputs = [new_output("error", ename="KernelDied", evalue=(
+                f"not run: the kernel died in an earlier cell ({self._died_in})"), traceback=[
+                f"KernelDied: not run: the kernel died in an earlier cell ({self._died_in})"])]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._died_in = _cell_name(cell) if cell.metadata.get("nbgrader") else f"cell {index}"
+            self.log.warning("The kernel died in %s; the remaining cells are marked as not run",
+                             self._died_in)
+            cell.outputs.append(new_output("error", ename="KernelDied", evalue=(
+                "the kernel died while running this cell (os._exit, a crash, or out of memory)"),
+                traceback=["KernelDied: the kernel died while running this cell "
+                           "(os._exit, a crash, or out of memory)"]))
+            return cell, resources
+
+
+class StderrIsNotFailure(NbGraderPreprocessor):
+    """Turn stderr stream outputs of graded test cells into stdout, marked as such.
+
+    nbgrader scores a test cell 0 if it printed anything on stderr, so a correct answer that
+    triggers a harmless warning would lose its points. Errors (exceptions) still score 0.
+    """
+
+    prefix = Unicode("[stderr] ", help="Put before every line that came from stderr.").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+            for output in cell.outputs:
+                if output.output_type == "stream" and output.name == "stderr":
+                    output.name = "stdout"
+                    output.text = "".join(self.prefix + line for line in output.text.splitlines(True))
+                    resources.setdefault("grading_notes", set()).add(
+                        f"Your code printed warnings (stderr) in {_cell_name(cell)}; they are shown "
+                        "there and cost no points.")
+        return cell, resources
+
+
+class AutograderNotes(NbGraderPreprocessor):
+    """Write what happened while running the notebook into the notes cell at the top."""
+
+    def preprocess(self, nb, resources):
+        notes = sorted(resources.pop("grading_notes", set()))
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            name = _cell_name(cell) if cell.metadata.get("nbgrader") else f"cell {index}"
+            for output in cell.get("outputs", []):
+                if output.output_type == "error" and output.ename in ("CellTimeoutError", "KeyboardInterrupt"):
+                    notes.append(f"{name} ran longer than the time limit and was stopped (an "
+                                 "infinite loop?); it scored 0 if it is a test.")
+                elif output.output_type == "error" and output.ename == "KernelDied" \
+                        and "while running this cell" in output.evalue:
+                    notes.append(f"The kernel died while running {name}; the cells after it were "
+                                 "not run and score 0.")
+                elif output.output_type == "error" and output.ename in ("SyntaxError", "IndentationError"):
+                    notes.append(f"{name} has a syntax error, so it did not run.")
+                elif output.output_type == "stream" and "... Output truncated ..." in output.text:
+                    notes.append(f"The output of {name} was very long and was truncated.")
+        add_notes(nb, notes)
+        return nb, resources
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Remove hidden tests from feedback: their code, and the traceback lines that could show it."""
+
+    begin = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
+    end = Unicode("END HIDDEN TESTS").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if self.begin not in cell.source:
+            return cell, resources
+        pattern = re.compile(rf"^[^\n]*{re.escape(self.begin)}.*?{re.escape(self.end)}[^\n]*$",
+                             re.DOTALL | re.MULTILINE)
+        cell.source = pattern.sub("# (hidden tests ran here when your work was graded; their code "
+                                  "is not shown)", cell.source)
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                # IPython tracebacks quote the lines around the failure: keep only the message
+                output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources

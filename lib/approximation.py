@@ -1,0 +1,209 @@
+"""The constructive intuition behind universal approximation, as real ``lib`` networks.
+
+Every function here returns a ``Sequential`` whose weights are *set* by a construction (no
+training), so the lecture's pictures can be computed, evaluated and measured:
+
+* ``step_network``: one steep sigmoid, sigma(w x + b), a step at x = -b / w;
+* ``bump_network``: two steps, sigma(w (x - l)) - sigma(w (x - r)): height h on [l, r];
+* ``bumps_network``: a sum of N bumps approximating f on [0, 1] (Linear -> Sigmoid -> Linear,
+  2N hidden units), or the same with ReLU ramps instead of sigmoids (4N ReLU units);
+* ``relu_interpolation_network``: the piece-wise linear interpolant of f with N ReLU units;
+* ``tower_network``: in d dimensions a second layer turns d bumps into one tower per cell,
+  N^d towers for N cells per axis: the exponential cost in the input dimension;
+* ``max_error``: the sup-norm error on a grid, the measure the theorems talk about.
+
+Input is x in [0, 1]^d as rows of shape (n, d); outputs are (n, 1).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .nn import Linear, ReLU, Sequential, Sigmoid
+
+__all__ = ["step_network", "bump_network", "bumps_network", "relu_interpolation_network",
+           "tower_network", "tower_units", "max_error", "rms_error", "grid_in_cube"]
+
+
+def _linear(W, b) -> Linear:
+    W = np.atleast_2d(np.asarray(W, dtype=float))
+    layer = Linear(W.shape[1], W.shape[0], init="zeros")
+    layer.params["W"][...] = W
+    layer.params["b"][...] = np.asarray(b, dtype=float).reshape(-1)
+    return layer
+
+
+def _check_positive(name: str, value) -> None:
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value}.")
+
+
+def step_network(position: float, steepness: float) -> Sequential:
+    """sigma(w x + b) with w = steepness and b = -steepness * position: a step at x = -b/w.
+
+    The larger w, the sharper the step (it rises over a width of about 4 / w).
+    """
+    _check_positive("steepness", steepness)
+    return Sequential(_linear([[steepness]], [-steepness * position]), Sigmoid())
+
+
+def bump_network(left: float, right: float, height: float, steepness: float) -> Sequential:
+    """h [sigma(w (x - l)) - sigma(w (x - r))]: two hidden sigmoid units, a bump on [l, r]."""
+    _check_positive("steepness", steepness)
+    if not right > left:
+        raise ValueError(f"a bump needs left < right, got left={left}, right={right}.")
+    return Sequential(_linear([[steepness], [steepness]], [-steepness * left, -steepness * right]),
+                      Sigmoid(), _linear([[height, -height]], [0.0]))
+
+
+def _bump_edges(n_bumps: int):
+    """Edges of N equal cells of [0, 1]; the outer two pushed out by one cell, so that the
+    half-height of a step never falls on the ends of the interval."""
+    if int(n_bumps) != n_bumps or n_bumps < 1:
+        raise ValueError(f"n_bumps must be a positive integer, got {n_bumps}.")
+    edges = np.linspace(0.0, 1.0, n_bumps + 1)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    edges[0], edges[-1] = -1.0 / n_bumps, 1.0 + 1.0 / n_bumps
+    return edges[:-1], edges[1:], centres
+
+
+def bumps_network(f: Callable[[np.ndarray], np.ndarray], n_bumps: int, steepness: float,
+                  activation: str = "sigmoid") -> Sequential:
+    """A sum of ``n_bumps`` bumps of height f(centre) approximating f on [0, 1].
+
+    f : vectorised function of x (m,) -> (m,).
+    steepness : w of every step; a step rises over about 4/w (sigmoid) or exactly 1/w (ramp).
+    activation : ``"sigmoid"`` (2 units per bump: Linear(1, 2N) -> Sigmoid -> Linear(2N, 1)) or
+        ``"relu"`` (each step a ramp relu(w(x - p) + 1/2) - relu(w(x - p) - 1/2): 4 units per bump).
+    """
+    _check_positive("steepness", steepness)
+    left, right, centres = _bump_edges(n_bumps)
+    h = np.asarray(f(centres), dtype=float).reshape(-1)
+    if h.shape != centres.shape:
+        raise ValueError(f"f must map an array of shape (m,) to shape (m,); got {h.shape} for "
+                         f"input {centres.shape}.")
+    w = float(steepness)
+    if activation == "sigmoid":
+        pos = np.concatenate([left, right])                       # 2N step positions
+        W1, b1 = np.full((2 * n_bumps, 1), w), -w * pos
+        W2 = np.concatenate([h, -h])[None, :]
+        return Sequential(_linear(W1, b1), Sigmoid(), _linear(W2, [0.0]))
+    if activation == "relu":
+        pos = np.concatenate([left, right])
+        # ramp(x; p) = relu(w(x-p) + 1/2) - relu(w(x-p) - 1/2): 0 left of p - 1/(2w), 1 right of
+        # p + 1/(2w), linear in between: the "hard" sigmoid
+        b1 = np.concatenate([-w * pos + 0.5, -w * pos - 0.5])
+        W1 = np.full((4 * n_bumps, 1), w)
+        sign = np.concatenate([h, -h])                             # + for left steps, - for right
+        W2 = np.concatenate([sign, -sign])[None, :]
+        return Sequential(_linear(W1, b1), ReLU(), _linear(W2, [0.0]))
+    raise ValueError(f"activation must be 'sigmoid' or 'relu', got {activation!r}.")
+
+
+def relu_interpolation_network(f: Callable[[np.ndarray], np.ndarray], n_units: int) -> Sequential:
+    """The piece-wise linear interpolant of f at n_units + 1 equally spaced knots of [0, 1].
+
+    y(x) = f(0) + sum_i (s_i - s_{i-1}) relu(x - x_i),  x_i = i / N,  s_i the slope on
+    [x_i, x_{i+1}], s_{-1} = 0. N hidden ReLU units; on [0, 1] relu(x - 0) = x.
+    """
+    if int(n_units) != n_units or n_units < 1:
+        raise ValueError(f"n_units must be a positive integer, got {n_units}.")
+    knots = np.linspace(0.0, 1.0, n_units + 1)
+    values = np.asarray(f(knots), dtype=float).reshape(-1)
+    slopes = np.diff(values) / np.diff(knots)
+    changes = np.diff(np.concatenate([[0.0], slopes]))
+    return Sequential(_linear(np.ones((n_units, 1)), -knots[:-1]), ReLU(),
+                      _linear(changes[None, :], [values[0]]))
+
+
+def tower_units(n_per_axis: int, d: int) -> int:
+    """Hidden units of ``tower_network``: d (N + 1) steps in layer 1, N^d towers in layer 2."""
+    return d * (n_per_axis + 1) + n_per_axis ** d
+
+
+def tower_network(f: Callable[[np.ndarray], np.ndarray], n_per_axis: int, d: int = 2,
+                  sharpness: float = 50.0) -> Sequential:
+    """Approximate f on [0, 1]^d by N^d towers, one per cell of an N x ... x N grid.
+
+    Layer 1 (d (N + 1) sigmoid units): a step at every cell edge along every axis; along axis k
+    the bump of cell j is S_{k,j} - S_{k,j+1}. Layer 2 (N^d sigmoid units): the tower of a cell
+    fires when all d of its bumps are on, sigma(s2 (sum_k bump_k - (d - 1/2))). Output: the sum
+    of towers times f(cell centre). Steps have steepness ``sharpness * 4 N`` (they rise within
+    about a quarter of a cell / sharpness) and towers steepness ``4 * sharpness``.
+
+    f : vectorised function of points (m, d) -> (m,).
+    Layers: Linear(d, d(N+1)), Sigmoid, Linear(d(N+1), N^d), Sigmoid, Linear(N^d, 1).
+    """
+    if int(n_per_axis) != n_per_axis or n_per_axis < 1:
+        raise ValueError(f"n_per_axis must be a positive integer, got {n_per_axis}.")
+    if int(d) != d or d < 1:
+        raise ValueError(f"d must be a positive integer, got {d}.")
+    _check_positive("sharpness", sharpness)
+    N = int(n_per_axis)
+    if N ** d > 200_000:
+        raise ValueError(f"{N}^{d} = {N ** d} towers is too many to build here; that is the point "
+                         "of the N^d cost. Use tower_units to count them instead.")
+    edges = np.linspace(0.0, 1.0, N + 1)
+    edges[0], edges[-1] = -1.0 / N, 1.0 + 1.0 / N           # outer steps outside the cube
+    w = 4.0 * sharpness * N
+    # layer 1: unit (k, j) = sigma(w (x_k - edge_j))
+    W1 = np.zeros((d * (N + 1), d))
+    for k in range(d):
+        W1[k * (N + 1):(k + 1) * (N + 1), k] = w
+    b1 = -w * np.tile(edges, d)
+    # layer 2: cell (j_1..j_d) adds S_{k,j_k} - S_{k,j_k+1} over k
+    cells = np.stack(np.meshgrid(*[np.arange(N)] * d, indexing="ij"), axis=-1).reshape(-1, d)
+    s2 = 4.0 * sharpness
+    W2 = np.zeros((len(cells), d * (N + 1)))
+    rows = np.arange(len(cells))
+    for k in range(d):
+        W2[rows, k * (N + 1) + cells[:, k]] += s2
+        W2[rows, k * (N + 1) + cells[:, k] + 1] -= s2
+    b2 = np.full(len(cells), -s2 * (d - 0.5))
+    centres = (cells + 0.5) / N
+    h = np.asarray(f(centres), dtype=float).reshape(-1)
+    if h.shape != (len(cells),):
+        raise ValueError(f"f must map points of shape (m, {d}) to shape (m,); got {h.shape}.")
+    return Sequential(_linear(W1, b1), Sigmoid(), _linear(W2, b2), Sigmoid(),
+                      _linear(h[None, :], [0.0]))
+
+
+def grid_in_cube(n_per_axis: int, d: int = 1, midpoints: bool = False) -> np.ndarray:
+    """All points of an evenly spaced grid of [0, 1]^d, shape (n_per_axis^d, d).
+
+    midpoints : if True, the centres (i + 1/2) / n of n equal cells per axis (the midpoint rule
+        for integrals), else n points from 0 to 1 inclusive.
+    """
+    if int(n_per_axis) != n_per_axis or n_per_axis < 2:
+        raise ValueError(f"n_per_axis must be an integer >= 2, got {n_per_axis}.")
+    line = (np.arange(n_per_axis) + 0.5) / n_per_axis if midpoints else \
+        np.linspace(0.0, 1.0, n_per_axis)
+    axes = [line] * d
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
+
+
+def max_error(model, f: Callable[[np.ndarray], np.ndarray], d: int = 1,
+              n_per_axis: int = 2001) -> float:
+    """sup |model(x) - f(x)| over an evenly spaced grid of [0, 1]^d (n_per_axis^d points).
+
+    For d = 1, f takes x of shape (m,); for d > 1, points of shape (m, d).
+    """
+    X = grid_in_cube(n_per_axis, d)
+    target = np.asarray(f(X[:, 0] if d == 1 else X), dtype=float).reshape(-1)
+    y = np.asarray(model(X), dtype=float).reshape(-1)
+    return float(np.max(np.abs(y - target)))
+
+
+def rms_error(model, f: Callable[[np.ndarray], np.ndarray], d: int = 1,
+              n_per_axis: int = 2001) -> float:
+    """Root-mean-square error sqrt(mean (model(x) - f(x))^2) over a grid of [0, 1]^d.
+
+    The L2 error the L^p version of the theorem (Hornik, 1991) speaks about; it tolerates the
+    thin "failure windows" near cell corners of ``tower_network`` that the sup error does not.
+    The mean is taken over cell centres (the midpoint rule), so no sample sits on a cell edge.
+    """
+    X = grid_in_cube(n_per_axis, d, midpoints=True)
+    target = np.asarray(f(X[:, 0] if d == 1 else X), dtype=float).reshape(-1)
+    y = np.asarray(model(X), dtype=float).reshape(-1)
+    return float(np.sqrt(np.mean((y - target) ** 2)))

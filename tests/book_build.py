@@ -1,0 +1,69 @@
+"""Build the book for the tests with exactly `make book` (no second recipe), once per process.
+
+The site tests (test_site.py, test_leaks.py) need the built HTML. The build goes to
+``$BOOK_OUT/_build/html`` (the Makefile's default: the repository's ``_build``) and shares its
+jupyter-cache with tests/test_notebooks.py, so a chapter is executed once for the whole suite:
+before calling make, the chapters not yet in the cache are executed here, skipping any that
+another pytest-xdist worker is running at that moment (both cores work), then waiting for those.
+"""
+from __future__ import annotations
+
+import fcntl
+import functools
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from notebook_runner import BOOK_OUT, ROOT, NotebookFailed, execute_book_notebook, is_notebook
+
+HTML = BOOK_OUT / "_build" / "html"
+LOG = BOOK_OUT / "_build" / "make-book.log"
+
+
+@dataclass(frozen=True)
+class BookBuild:
+    returncode: int
+    log: str
+
+    @property
+    def warnings(self) -> list[str]:
+        noise = ("[IPKernelApp]", "WARNING: Location 'file:")   # kernel start-up, pip's index list
+        return [line for line in self.log.splitlines()
+                if ("WARNING" in line or "ERROR" in line) and not any(n in line for n in noise)]
+
+
+def book_chapters() -> list[Path]:
+    """The notebooks the book executes (the released exercises are run by nbgrader instead)."""
+    return sorted(p for p in (ROOT / "chapters").rglob("*")
+                  if is_notebook(p) and "exercises" not in p.parts
+                  and ".ipynb_checkpoints" not in p.parts)
+
+
+def _execute_missing_chapters() -> None:
+    waiting = []
+    for path in book_chapters():
+        try:
+            if execute_book_notebook(path, blocking=False) is None:
+                waiting.append(path)          # another worker runs it right now
+        except NotebookFailed:
+            pass                              # the build reports it too, as does test_notebooks
+    for path in waiting:
+        try:
+            execute_book_notebook(path)
+        except NotebookFailed:
+            pass
+
+
+@functools.cache
+def build_book() -> BookBuild:
+    """Run `make book` (warnings are errors) into BOOK_OUT; one build at a time per BOOK_OUT."""
+    LOG.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOG.parent / "make-book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _execute_missing_chapters()
+        proc = subprocess.run(["make", "--no-print-directory", "book", f"BOOK_OUT={BOOK_OUT}"],
+                              cwd=ROOT, capture_output=True, text=True)
+        log = proc.stdout + proc.stderr
+        LOG.write_text(log)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return BookBuild(proc.returncode, log)

@@ -1,0 +1,86 @@
+"""The universal-approximation constructions: steps, bumps, sums of bumps, towers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lib.approximation import (bump_network, bumps_network, max_error, relu_interpolation_network,
+                               rms_error, step_network, tower_network, tower_units)
+from lib.nn import Linear, ReLU, Sigmoid
+
+
+def f(x):
+    """The chapter's test function; Lipschitz constant K = pi + 1/2."""
+    return 0.5 * np.sin(2 * np.pi * x) + 0.5 * x
+
+
+K = np.pi + 0.5
+
+
+def test_a_steep_sigmoid_is_a_step_at_minus_b_over_w():
+    net = step_network(position=0.3, steepness=1000.0)
+    W, b = net[0].params["W"][0, 0], net[0].params["b"][0]
+    assert -b / W == pytest.approx(0.3)
+    y = net(np.array([[0.0], [0.29], [0.3], [0.31], [1.0]]))[:, 0]
+    np.testing.assert_allclose(y, [0, 0, 0.5, 1, 1], atol=1e-4)
+
+
+def test_two_steps_make_a_bump():
+    net = bump_network(0.2, 0.5, height=3.0, steepness=2000.0)
+    assert [type(layer) for layer in net.layers] == [Linear, Sigmoid, Linear]
+    y = net(np.array([[0.1], [0.3], [0.45], [0.6]]))[:, 0]
+    np.testing.assert_allclose(y, [0, 3, 3, 0], atol=1e-6)
+
+
+def test_sum_of_100_bumps_approximates_f_within_0_02_with_200_sigmoid_units():
+    net = bumps_network(f, 100, steepness=4000.0)
+    assert net[0].n_out == 200                       # 2 sigmoid units per bump
+    err = max_error(net, f)
+    # piece-wise constant on cells of width h = 1/100: error <= K h / 2 = 0.0182, plus tails
+    assert err < 0.02
+    assert err <= K / (2 * 100) + 1e-3
+
+
+def test_error_falls_like_one_over_the_number_of_bumps():
+    errs = [max_error(bumps_network(f, n, steepness=40.0 * n), f) for n in (10, 20, 40, 80)]
+    assert all(a > b for a, b in zip(errs, errs[1:]))
+    ratios = np.array(errs[:-1]) / np.array(errs[1:])
+    np.testing.assert_allclose(ratios, 2.0, rtol=0.1)
+
+
+def test_relu_ramps_do_the_same_job_with_4_units_per_bump():
+    net = bumps_network(f, 100, steepness=4000.0, activation="relu")
+    assert net[0].n_out == 400 and isinstance(net[1], ReLU)
+    assert max_error(net, f) < 0.02
+
+
+def test_relu_interpolation_is_exact_at_the_knots_and_error_falls_like_one_over_n_squared():
+    net = relu_interpolation_network(f, 20)
+    knots = np.linspace(0, 1, 21)
+    np.testing.assert_allclose(net(knots[:, None])[:, 0], f(knots), atol=1e-12)
+    e20, e40 = max_error(net, f), max_error(relu_interpolation_network(f, 40), f)
+    # interpolation error <= h^2 max|f''| / 8, f'' = -2 pi^2 sin(2 pi x)
+    assert e20 <= (1 / 20) ** 2 * 2 * np.pi ** 2 / 8 + 1e-12
+    assert e20 / e40 == pytest.approx(4.0, rel=0.05)
+    assert e20 < 0.01
+
+
+def test_towers_in_2d():
+    g = lambda X: 0.5 + 0.25 * (np.sin(2 * np.pi * X[:, 0]) + np.sin(2 * np.pi * X[:, 1]))
+    net = tower_network(g, 8, d=2)
+    assert [layer.n_out for layer in net.layers if isinstance(layer, Linear)] == [18, 64, 1]
+    assert tower_units(8, 2) == 18 + 64
+    # at a cell centre the network gives f(centre)
+    c = np.array([[0.5 / 8 + 3 / 8, 0.5 / 8 + 5 / 8]])
+    assert net(c)[0, 0] == pytest.approx(g(c)[0], abs=1e-6)
+    e4, e8 = rms_error(tower_network(g, 4, 2), g, d=2, n_per_axis=64), rms_error(net, g, d=2, n_per_axis=64)
+    assert e8 < e4 and e8 < 0.07
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="left < right"):
+        bump_network(0.5, 0.2, 1.0, 10.0)
+    with pytest.raises(ValueError, match="steepness"):
+        bumps_network(f, 10, steepness=0.0)
+    with pytest.raises(ValueError, match="too many"):
+        tower_network(lambda X: X[:, 0], 100, d=4)

@@ -1,0 +1,390 @@
+"""The graded exercises, end to end: real nbgrader runs on real notebooks in a temporary course.
+
+A synthetic class is built from the sources in solutions/source (full solutions, the blank
+release, one correct piece, and every kind of broken submission), graded in one autograde batch
+per assignment, then fed back and exported. Expected points come from the sources' cell
+metadata, never from the grader's output.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import html
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from notebook_runner import ROOT
+
+import sys
+sys.path.insert(0, str(ROOT))
+from grading.submissions import prepare  # noqa: E402
+
+ASSIGNMENTS = ["01_neurons_perceptron", "02_losses_softmax", "03_backpropagation",
+               "04_approximation_depth"]
+BIN = ROOT / ".venv" / "bin"
+ENV = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
+
+pytestmark = pytest.mark.slow
+
+
+def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run nbgrader from the repository (so nbgrader_config.py applies) on the course in ``course``."""
+    result = subprocess.run([str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={course}"],
+                            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-4000:]}")
+    return result
+
+
+def nbg_meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def source_nb(assignment: str):
+    return nbformat.read(ROOT / "solutions" / "source" / assignment / f"{assignment}.ipynb", 4)
+
+
+def points(assignment: str, grade_ids=None, auto_only=True) -> float:
+    """Points of the given graded cells (all autograded ones by default), from the source metadata."""
+    total = 0.0
+    for cell in source_nb(assignment).cells:
+        m = nbg_meta(cell)
+        if m.get("grade") and not (auto_only and m.get("solution")):
+            if grade_ids is None or m["grade_id"] in grade_ids:
+                total += float(m["points"])
+    return total
+
+
+def regions(text: str, begin: str, end: str) -> list[str]:
+    """Lines inside begin/end markers."""
+    lines, inside = [], False
+    for line in text.split("\n"):
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif inside:
+            lines.append(line.strip())
+    return lines
+
+
+def secret_lines(assignment: str) -> tuple[list[str], list[str]]:
+    """(solution lines, hidden-test lines) of the source that appear nowhere else in it."""
+    nb = source_nb(assignment)
+    everything = "\n".join(c.source for c in nb.cells)
+    public = "\n".join(line for c in nb.cells for line in _public_lines(c.source))
+    solution = [l for c in nb.cells for l in regions(c.source, "BEGIN SOLUTION", "END SOLUTION")]
+    hidden = [l for c in nb.cells for l in regions(c.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")]
+    keep = lambda l: len(l) > 12 and l not in public and not l.startswith("#")
+    assert everything
+    return [l for l in solution if keep(l)], [l for l in hidden if keep(l)]
+
+
+def _public_lines(source: str) -> list[str]:
+    out, secret = [], False
+    for line in source.split("\n"):
+        if "BEGIN SOLUTION" in line or "BEGIN HIDDEN TESTS" in line:
+            secret = True
+        elif "END SOLUTION" in line or "END HIDDEN TESTS" in line:
+            secret = False
+        elif not secret:
+            out.append(line.strip())
+    return out
+
+
+# -- the synthetic class ----------------------------------------------------------------------------
+
+def fill(course: Path, assignment: str, ids=None, edits=None):
+    """The released notebook with the solution cells ``ids`` (all if None) filled in from the source."""
+    nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
+    solutions = {nbg_meta(c)["grade_id"]: c.source for c in source_nb(assignment).cells
+                 if nbg_meta(c).get("solution") and c.cell_type == "code"}
+    for cell in nb.cells:
+        grade_id = nbg_meta(cell).get("grade_id")
+        if grade_id in solutions and (ids is None or grade_id in ids):
+            cell.source = solutions[grade_id]
+        if edits and grade_id in edits:
+            cell.source = edits[grade_id](cell.source)
+    return nb
+
+
+def first_line_of_body(code: str):
+    """An edit that inserts ``code`` as the first statement of the cell's function (after its docstring)."""
+    return lambda s: s.replace('"""\n', '"""\n    ' + code + "\n", 1)
+
+
+def submit(course: Path, student: str, assignment: str, nb, name: str | None = None) -> None:
+    folder = course / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    if nb is None:
+        (folder / "notes.txt").write_text("forgot the notebook")
+    else:
+        nbformat.write(nb, folder / (name or f"{assignment}.ipynb"))
+
+
+A1 = "01_neurons_perceptron"
+ALL_01 = points(A1)
+BROKEN_01 = {   # student -> (how the submission is built, autograded points it must get)
+    "full": (lambda c: fill(c, A1), ALL_01),
+    "blank": (lambda c: fill(c, A1, ids=[]), 0.0),
+    "one_piece": (lambda c: fill(c, A1, ids=["affine"]), points(A1, ["test-affine"])),
+    "syntax_error": (lambda c: fill(c, A1, edits={"affine": lambda s: s.replace(
+        "def affine(X, W, b):", "def affine(X, W, b)")}), ALL_01 - points(A1, ["test-affine"])),
+    # perceptron_train calls perceptron_update, so both are lost
+    "exception": (lambda c: fill(c, A1, edits={"perceptron-update": first_line_of_body(
+        "raise ValueError('oops')")}), points(A1, ["test-affine"])),
+    "infinite_loop": (lambda c: fill(c, A1, edits={"perceptron-train": first_line_of_body(
+        "while True: pass")}), ALL_01 - points(A1, ["test-perceptron-train"])),
+    "kernel_dies": (lambda c: fill(c, A1, edits={"perceptron-update": first_line_of_body(
+        "import os; os._exit(1)")}), points(A1, ["test-affine"])),
+    "huge_output": (lambda c: fill(c, A1, edits={"affine": first_line_of_body(
+        "print('x' * 80 + '\\n' * 20000)")}), ALL_01),
+    "warns": (lambda c: fill(c, A1, edits={"affine": first_line_of_body(
+        "import warnings; warnings.warn('a harmless warning')")}), ALL_01),
+    "deleted_test": (lambda c: _without(fill(c, A1), "test-affine"), ALL_01),
+    "edited_test": (lambda c: fill(c, A1, ids=["perceptron-update", "perceptron-train"], edits={
+        "test-affine": lambda s: "print('all tests pass')"}), ALL_01 - points(A1, ["test-affine"])),
+    "renamed": (lambda c: fill(c, A1), ALL_01),
+    "missing": (lambda c: None, 0.0),
+}
+NOTES = {"kernel_dies": "kernel died", "infinite_loop": "time limit", "renamed": "submitted as",
+         "missing": "No notebook", "edited_test": "had been edited", "deleted_test": "was missing",
+         "huge_output": "truncated", "warns": "printed warnings", "syntax_error": "syntax error"}
+
+
+def _without(nb, grade_id):
+    nb.cells = [c for c in nb.cells if nbg_meta(c).get("grade_id") != grade_id]
+    return nb
+
+
+def auto_score(course: Path, assignment: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        out = {}
+        for s in gb.assignment_submissions(assignment):
+            out[s.student_id] = sum(g.auto_score or 0.0 for nb in s.notebooks for g in nb.grades)
+        return out
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course directory with the four assignments released and a synthetic class graded."""
+    course = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "solutions" / "source", course / "solutions" / "source")
+    nbgrader(course, "generate_assignment", "*")
+    nbgrader(course, "db", "student", "add", "absent", "--last-name=Absent", "--first-name=Ann")
+    # assignment 1: every kind of submission, one batch (a short time limit for the infinite loop)
+    for student, (build, _) in BROKEN_01.items():
+        submit(course, student, A1, build(course),
+               name=f"{A1}-Copy1.ipynb" if student == "renamed" else None)
+    # assignments 2-4: full and blank; a correct answer that warns (a sigmoid that overflows in the
+    # branch np.where discards); exactly one correct piece of the backpropagation exercise
+    for assignment in ASSIGNMENTS[1:]:
+        submit(course, "full", assignment, fill(course, assignment))
+        submit(course, "blank", assignment, fill(course, assignment, ids=[]))
+    submit(course, "warns", "02_losses_softmax", fill(course, "02_losses_softmax", edits={
+        "sigmoid": lambda s: re.sub(r"### BEGIN SOLUTION.*### END SOLUTION",
+                                    "return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))",
+                                    s, flags=re.DOTALL)}))
+    # a sigmoid that hands the work to the library: no credit for that piece, the rest counts
+    submit(course, "uses_lib", "02_losses_softmax", fill(course, "02_losses_softmax", edits={
+        "sigmoid": lambda s: re.sub(r"### BEGIN SOLUTION.*### END SOLUTION", "return F.sigmoid(z)",
+                                    s, flags=re.DOTALL)}))
+    submit(course, "one_piece", "03_backpropagation",
+           fill(course, "03_backpropagation", ids=["linear-backward"]))
+    for assignment in ASSIGNMENTS:      # what `make autograde` runs first (renamed/missing notebooks)
+        prepare(course, assignment, students=["absent"])
+    # two batches: assignment 1 with a short time limit for the infinite loop, then the others
+    nbgrader(course, "autograde", A1, "--Execute.timeout=8", check=False)
+    nbgrader(course, "autograde", "0[234]_*", check=False)
+    return course
+
+
+def test_released_notebooks_are_generated_from_the_sources_and_hold_no_solution(course):
+    for assignment in ASSIGNMENTS:
+        committed = nbformat.read(ROOT / "chapters" / "exercises" / f"{assignment}.ipynb", 4)
+        fresh = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
+        simplify = lambda nb: [(c.cell_type, c.source, nbg_meta(c)) for c in nb.cells]
+        assert simplify(committed) == simplify(fresh), (
+            f"chapters/exercises/{assignment}.ipynb differs from what solutions/ generates: run `make release`")
+        assert committed.metadata.get("mystnb", {}).get("execution_mode") == "off", \
+            "released notebooks must not be executed by the book build"
+        text = "\n".join(c.source for c in committed.cells)
+        solution, hidden = secret_lines(assignment)
+        assert solution and hidden, f"{assignment}: no solution or hidden test found in the source"
+        for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+            assert marker not in text
+        leaked = [l for l in solution + hidden if l in text]
+        assert not leaked, f"{assignment}: released notebook contains {leaked[:3]}"
+
+
+def test_full_solutions_get_full_marks_and_blank_releases_get_zero(course):
+    for assignment in ASSIGNMENTS:
+        got = auto_score(course, assignment)
+        assert got["full"] == points(assignment) > 0, (assignment, got)
+        assert got["blank"] == 0.0, (assignment, got)
+
+
+def test_one_correct_piece_gets_exactly_its_points(course):
+    assert auto_score(course, A1)["one_piece"] == points(A1, ["test-affine"]) == 3.0
+    got = auto_score(course, "03_backpropagation")["one_piece"]
+    assert got == points("03_backpropagation", ["test-linear-backward"]) == 3.0
+
+
+def test_a_correct_answer_that_prints_warnings_keeps_its_points(course):
+    assert auto_score(course, "02_losses_softmax")["warns"] == points("02_losses_softmax")
+    graded = nbformat.read(course / "autograded" / "warns" / "02_losses_softmax" / "02_losses_softmax.ipynb", 4)
+    test_cell = next(c for c in graded.cells if nbg_meta(c).get("grade_id") == "test-sigmoid")
+    printed = "".join(o.get("text", "") for o in test_cell.outputs)
+    assert "[stderr]" in printed and "RuntimeWarning" in printed, printed[:500]
+
+
+def test_calling_the_library_for_the_graded_piece_earns_nothing_for_it(course):
+    assert auto_score(course, "02_losses_softmax")["uses_lib"] == \
+        points("02_losses_softmax") - points("02_losses_softmax", ["test-sigmoid"])
+    graded = nbformat.read(course / "autograded" / "uses_lib" / "02_losses_softmax" / "02_losses_softmax.ipynb", 4)
+    test_cell = next(c for c in graded.cells if nbg_meta(c).get("grade_id") == "test-sigmoid")
+    errors = [o for o in test_cell.outputs if o.output_type == "error"]
+    assert errors and "lib.functional.sigmoid" in errors[0].evalue and "no credit" in errors[0].evalue
+
+
+def test_every_broken_submission_is_graded_as_what_it_is_and_the_batch_goes_on(course):
+    got = auto_score(course, A1)
+    for student, (_, expected) in BROKEN_01.items():
+        assert got.get(student) == expected, f"{student}: got {got.get(student)}, expected {expected}"
+    assert got.get("absent") == 0.0, "a student of the roster without a submission is graded 0"
+    for student, phrase in NOTES.items():
+        graded = nbformat.read(course / "autograded" / student / A1 / f"{A1}.ipynb", 4)
+        assert phrase in graded.cells[0].source, (student, graded.cells[0].source)
+    full = nbformat.read(course / "autograded" / "full" / A1 / f"{A1}.ipynb", 4)
+    assert "autograder-notes" not in full.cells[0].source, "a clean submission gets no notes"
+
+
+def test_rerunning_autograde_changes_only_what_is_graded_again(course):
+    before = auto_score(course, A1)
+    graded = course / "autograded" / "blank" / A1 / f"{A1}.ipynb"
+    mtime = graded.stat().st_mtime
+    nbgrader(course, "autograde", A1, check=False)             # nothing new: nothing changes
+    assert auto_score(course, A1) == before and graded.stat().st_mtime == mtime
+    submit(course, "one_piece", A1, fill(course, A1))           # a resubmission, graded again
+    nbgrader(course, "autograde", A1, "--student=one_piece", "--force")
+    after = auto_score(course, A1)
+    assert after["one_piece"] == ALL_01
+    assert {k: v for k, v in after.items() if k != "one_piece"} == \
+        {k: v for k, v in before.items() if k != "one_piece"}
+
+
+def _visible_text(path: Path) -> str:
+    """The text of an HTML page as a reader sees it (tags removed, entities decoded)."""
+    raw = path.read_text(encoding="utf-8")
+    raw = re.sub(r"<(script|style)\b.*?</\1>", "", raw, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", "", raw))
+
+
+def test_feedback_never_shows_hidden_tests(course):
+    nbgrader(course, "generate_feedback", "*")
+    for assignment in (A1, "03_backpropagation"):
+        _, hidden = secret_lines(assignment)
+        pages = sorted((course / "feedback").glob(f"*/{assignment}/*.html"))
+        assert len(pages) >= 3
+        for page in pages:
+            text = _visible_text(page)
+            assert "BEGIN HIDDEN TESTS" not in text
+            leaked = [l for l in hidden if l in text]
+            assert not leaked, f"{page}: hidden test code in feedback: {leaked[:3]}"
+    # the same reading finds visible test code and the autograder's notes in the feedback
+    text = _visible_text(course / "feedback" / "kernel_dies" / A1 / f"{A1}.html")
+    assert "with forbid(lib.nn.Linear.forward, piece=\"affine\"):" in text
+    assert "kernel died" in text
+    # and the hidden tests were really in the graded notebook the feedback was made from
+    graded = (course / "autograded" / "full" / A1 / f"{A1}.ipynb").read_text()
+    assert "BEGIN HIDDEN TESTS" in graded
+
+
+def test_export_lists_every_student(course):
+    out = course / "grades.csv"
+    nbgrader(course, "export", f"--to={out}")
+    rows = list(csv.DictReader(out.open()))
+    students = {r["student_id"] for r in rows}
+    assert set(BROKEN_01) | {"absent", "warns", "one_piece"} <= students
+    full = [r for r in rows if r["student_id"] == "full" and r["assignment"] == A1]
+    assert float(full[0]["score"]) == ALL_01
+
+
+def _validate(course: Path, paths: list[Path]) -> str:
+    """nbgrader validate's log and report, interleaved as printed."""
+    return subprocess.run([str(BIN / "nbgrader"), "validate", *map(str, paths),
+                           f"--CourseDirectory.root={course}"], cwd=ROOT, env=ENV, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900).stdout
+
+
+def test_validate_passes_on_solutions_and_fails_on_blank_releases(course):
+    solutions = [course / "solutions" / "source" / a / f"{a}.ipynb" for a in ASSIGNMENTS]
+    blanks = [course / "release" / a / f"{a}.ipynb" for a in ASSIGNMENTS]
+    out = _validate(course, solutions + blanks)
+    # nbgrader validate reports each notebook in turn, in the order given
+    reports = re.split(r"\[ValidateApp \| INFO\] Validating '", out)[1:]
+    assert len(reports) == 8, out[-3000:]
+    for path, report in zip(solutions + blanks, reports):
+        passed = "Success! Your notebook passes all the tests." in report
+        assert passed == (path in solutions), f"{path}:\n{report[-1500:]}"
+
+
+# -- the checks students read (fast, no nbgrader) ---------------------------------------------------
+
+def test_checks_report_type_then_shape_then_values():
+    import numpy as np
+    from lib.exercise_checks import check_array
+    expected = np.zeros((2, 3))
+    for got, phrase in [(None, "forget to `return`"), ([[0.0] * 3] * 2, "should be a NumPy array"),
+                        (np.zeros((2, 3), dtype=int), "integer dtype"), (np.zeros((3, 2)), "transposed"),
+                        (np.full((2, 3), np.nan), "contains nan"), (np.eye(2, 3), "wrong values")]:
+        with pytest.raises(AssertionError, match=re.escape(phrase)):
+            check_array("Z", got, expected)
+    check_array("Z", np.zeros((2, 3)) + 1e-12, expected)
+
+
+def test_check_gradients_names_the_wrong_gradient_and_by_how_much():
+    import numpy as np
+    from lib.exercise_checks import check_gradients
+    rng = np.random.default_rng(0)
+    ref = {"dx": rng.standard_normal((4, 3)), "dW": rng.standard_normal((2, 3)), "db": rng.standard_normal(2)}
+    got = dict(ref, dW=2 * ref["dW"])
+    with pytest.raises(AssertionError) as info:
+        check_gradients(got, ref)
+    message = str(info.value)
+    assert "dW is wrong" in message and "2 times" in message and "dx, db are right" in message
+    assert "dx is wrong" not in message and "db is wrong" not in message
+    with pytest.raises(AssertionError, match="wrong sign"):
+        check_gradients(dict(ref, db=-ref["db"]), ref)
+    with pytest.raises(AssertionError, match=r"db has shape \(1, 2\)"):
+        check_gradients(dict(ref, db=ref["db"].reshape(1, 2)), ref)
+    check_gradients(ref, ref)
+
+
+def test_forbid_catches_every_route_to_the_library_and_restores_it():
+    import numpy as np
+    import lib.functional
+    import lib.nn
+    from lib.exercise_checks import UsedLibraryImplementation, forbid
+    from lib.functional import softmax                     # bound before the block
+
+    class MyLinear(lib.nn.Linear):
+        def backward(self, grad_out):
+            return super().backward(grad_out)
+
+    layer = MyLinear(2, 3, rng=0)
+    layer.forward(np.ones((1, 2)))
+    with forbid(lib.functional.softmax, lib.nn.Linear.backward, piece="this part"):
+        with pytest.raises(UsedLibraryImplementation, match="lib.functional.softmax"):
+            softmax(np.zeros((1, 2)))
+        with pytest.raises(UsedLibraryImplementation, match="Linear.backward"):
+            layer.backward(np.ones((1, 3)))
+    assert np.allclose(softmax(np.zeros((1, 2))), 0.5)
+    assert layer.backward(np.ones((1, 3))).shape == (1, 2)

@@ -1,0 +1,90 @@
+"""Facts Part II of the book states: dead ReLUs, vanishing gradients, ReLU at 0, depth vs width."""
+from __future__ import annotations
+
+import warnings
+from math import comb
+
+import numpy as np
+import pytest
+
+from lib.data import make_dataset
+from lib.depth_separation import shallow_tent_network, tent_map_network
+from lib.diagnostics import count_dead_relus, gradient_norms_per_layer
+from lib.losses import BinaryCrossEntropy
+from lib.nn import Linear, ReLU, Sequential, Sigmoid, mlp
+from lib.optim import SGD
+from lib.regions import count_linear_regions
+from lib.train import fit
+
+
+def test_dead_relus_counted_on_a_constructed_case():
+    # 5 units on inputs in [-1, 1]^2 with |W| <= 1: a bias of -3 keeps z <= -1 for units 0 and 3
+    rng = np.random.default_rng(0)
+    layer = Linear(2, 5, init="zeros")
+    layer.params["W"][...] = rng.uniform(-0.5, 0.5, (5, 2))
+    layer.params["b"][...] = [-3.0, 0.0, 0.1, -3.0, 0.2]
+    net = Sequential(layer, ReLU(), Linear(5, 1, rng=0))
+    X = rng.uniform(-1, 1, (500, 2))
+    assert count_dead_relus(net, X) == [2]
+    # a dead unit gets no gradient, so gradient descent cannot bring it back
+    loss = BinaryCrossEntropy()
+    loss.forward(net(X), (X[:, 0] > 0).astype(float))
+    net.backward(loss.backward())
+    assert np.all(layer.grads["W"][[0, 3]] == 0) and np.all(layer.grads["b"][[0, 3]] == 0)
+    assert np.any(layer.grads["W"][[1, 2, 4]] != 0)
+
+
+def test_a_huge_learning_rate_kills_relus_during_training():
+    X, t = make_dataset("moons", n=400, noise=0.1, rng=0)
+    dead = {}
+    for lr in (0.1, 10.0):
+        net = mlp([2, 32, 32, 1], ReLU, rng=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            h = fit(net, BinaryCrossEntropy(), SGD(net, lr=lr), X, t, epochs=5, batch_size=32,
+                    progress=False)
+        dead[lr] = sum(count_dead_relus(net, X))
+        if lr == 10.0:
+            assert h.train_accuracy[-1] == pytest.approx(0.5)    # the network is stuck
+    assert dead[0.1] < 16
+    assert dead[10.0] >= 60                                       # of 64 units
+
+
+def test_relu_gradient_at_zero_is_zero_in_lib():
+    relu = ReLU()
+    z = np.array([[-1.0, 0.0, 2.0]])
+    relu(z)
+    np.testing.assert_array_equal(relu.backward(np.ones_like(z)), [[0.0, 0.0, 1.0]])
+
+
+def test_sigmoid_stack_gradients_vanish_relu_stack_gradients_do_not():
+    # 10 hidden layers of 32, mlp's default init (xavier for sigmoid, he for relu), seed 0
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((256, 16))
+    t = (X[:, 0] > 0).astype(float)
+    sig = gradient_norms_per_layer(mlp([16] + [32] * 10 + [1], Sigmoid, rng=0),
+                                   BinaryCrossEntropy(), X, t)
+    rel = gradient_norms_per_layer(mlp([16] + [32] * 10 + [1], ReLU, rng=0),
+                                   BinaryCrossEntropy(), X, t)
+    assert len(sig) == len(rel) == 11
+    assert sig[0] / sig[-1] < 1e-4          # first layer gets a vanishing share
+    assert rel[0] / rel[-1] > 1e-2          # within two orders of magnitude
+    # sigmoid: each layer back shrinks the gradient (sigma' <= 1/4)
+    assert all(a < b for a, b in zip(sig[:-1], sig[1:]))
+
+
+def test_depth_wins_tent_map_units():
+    for L in range(1, 8):
+        deep, shallow = tent_map_network(L), shallow_tent_network(L)
+        deep_units = sum(layer.n_out for layer in deep.layers[:-1] if isinstance(layer, Linear))
+        assert deep_units == 2 * L
+        assert shallow[0].n_out == 2 ** L
+        assert count_linear_regions(deep, line=(0.0, 1.0), count="pieces") == 2 ** L
+
+
+def test_one_layer_of_n_lines_in_the_plane_at_most_zaslavsky():
+    # n random lines through the box: regions met <= 1 + n + C(n, 2)
+    for seed in range(3):
+        net = mlp([2, 10, 1], ReLU, rng=seed)
+        n = count_linear_regions(net, grid=((-1, 1), (-1, 1)), resolution=300)
+        assert n <= 1 + 10 + comb(10, 2)

@@ -10,6 +10,8 @@ STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
 # make book writes $(BOOK_OUT)/_build/html; executed notebooks are cached in $(BOOK_OUT)/_build/.jupyter_cache
 BOOK_OUT ?= .
+# the site tests (tests/book_build.py) build and read the book there too
+export BOOK_OUT
 NPM_STAMP := node_modules/.package-lock.json
 CHROMIUM  := /usr/bin/chromium
 
@@ -40,19 +42,24 @@ $(STAMP): requirements.lock pyproject.toml
 
 # MathJax, RequireJS and the widget manager are served by the site itself (no CDN), and the site
 # test injects axe-core: all pinned in package-lock.json.
+# A machine without npm gets Debian's (CI runs as root on a clean machine).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 $(NPM_STAMP): package.json package-lock.json
+	command -v npm >/dev/null || $(SUDO) sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm'
 	npm ci --no-audit --no-fund
 	touch $(NPM_STAMP)
 
-# The site test drives Debian's Chromium (CI runs as root on a clean machine).
+# The site test drives Debian's Chromium.
 $(CHROMIUM):
-	$(if $(filter 0,$(shell id -u)),,sudo) sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium'
+	$(SUDO) sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium'
 
 book: $(STAMP) $(NPM_STAMP)
 	$(VENV)/bin/jupyter-book build . --path-output $(BOOK_OUT) --warningiserror --nitpick --keep-going
 
+# One BLAS thread per test worker: -n 2 workers on 2 cores, each with a 2-thread OpenBLAS,
+# spend most of their time waiting for each other (measured: 20x slower MNIST training).
 test: $(STAMP) $(NPM_STAMP) $(CHROMIUM)
-	$(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 mnist-full: $(STAMP)
 	$(PY) -m lib.data.mnist
@@ -80,7 +87,7 @@ clean: clean-book
 # Re-pin after changing dependencies: installs the newest allowed versions and freezes them.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet "jupyter-book<2" sphinx-exercise nbgrader ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis setuptools
+	.venv-lock/bin/pip install --quiet "jupyter-book<2" sphinx-exercise nbgrader ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools
 	.venv-lock/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock && rm -rf .venv-lock
 
 # -- Exercises: the instructor's pipeline, one nbgrader command per step --------------------------

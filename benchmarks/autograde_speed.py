@@ -70,8 +70,19 @@ def run(assignments: list[str], class_size: int) -> None:
         seconds = nbgrader(course, "autograde", pattern)
         cpu = children_cpu() - cpu0
         n = class_size * len(assignments)
+        full = _full_marks(course, assignments)
         print(f"{pattern:>24}: {n:3d} submission(s) autograded in {seconds:7.1f} s wall, "
-              f"{cpu:7.1f} s CPU ({seconds / n:5.1f} s wall per submission)", flush=True)
+              f"{cpu:7.1f} s CPU ({seconds / n:5.1f} s wall per submission); "
+              f"{full}/{n} got full marks", flush=True)
+
+
+def _full_marks(course: Path, assignments: list[str]) -> int:
+    """How many submissions got every autograded point (all of them should)."""
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return sum(1 for a in assignments for s in gb.assignment_submissions(a)
+                   if s.max_code_score > 0 and s.code_score == s.max_code_score
+                   and (course / "autograded" / s.student_id / a).is_dir())
 
 
 def main() -> int:

@@ -9,10 +9,20 @@ source, never edited, never out of date, with its outputs, its widgets and the h
 that installs ``lib`` on Colab. Pages whose source already is an ``.ipynb`` keep the theme's link
 to the repository file. Trade-off (see README): Colab opens what main last deployed, not a pull
 request's version; Binder opens the markdown file itself through jupytext.
+
+MyST-NB 1.4 writes the executed notebook (``jupyter_execute/<page>.ipynb``, the twin's source)
+without outputs when it takes them from jupyter-cache (it saves the notebook it read, not the
+merged one), so ``restore_cached_outputs`` puts the cached outputs back before pages are written.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+import nbformat
 from sphinx.application import Sphinx
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
 
 
 def _launch_group(context: dict):
@@ -34,7 +44,38 @@ def point_colab_at_twin(app: Sphinx, pagename, templatename, context, doctree) -
             button["url"] = f"{prefix}/blob/{branch}/_sources/{pagename}.ipynb"
 
 
+def restore_cached_outputs(app: Sphinx, env) -> None:
+    """Give the executed notebooks written from the cache their outputs (and widget state)."""
+    cache_path = getattr(getattr(env, "mystnb_config", None), "execution_cache_path", "")
+    executed = Path(app.outdir).parent / "jupyter_execute"
+    if not cache_path or not Path(cache_path).exists() or not executed.exists():
+        return
+    from jupyter_cache import get_cache
+
+    cache = get_cache(cache_path)
+    restored = 0
+    for path in sorted(executed.rglob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        if any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"):
+            continue
+        try:
+            _, merged = cache.merge_match_into_notebook(nb)
+        except KeyError:                      # never executed (e.g. released exercises)
+            continue
+        nbformat.write(merged, path)
+        # the theme copies it to _sources/ when it writes the page; pages not rewritten now keep
+        # their old copy, so refresh that too
+        twin = Path(app.outdir) / "_sources" / path.relative_to(executed)
+        if twin.exists():
+            nbformat.write(merged, twin)
+        restored += 1
+    if restored:
+        LOGGER.info(f"colab_twins: outputs restored from the cache into {restored} notebook(s)")
+
+
 def setup(app: Sphinx) -> dict:
+    # after reading (MyST-NB has written jupyter_execute/), before pages and _sources are written
+    app.connect("env-updated", restore_cached_outputs)
     app.add_config_value("colab_notebooks_branch", "gh-pages", "html")
     # after sphinx-book-theme builds the launch buttons (priority 501)
     app.connect("html-page-context", point_colab_at_twin, priority=600)

@@ -46,13 +46,19 @@ def engine_cache_dir(base: Path, root: Path) -> Path:
     base = Path(base)
     folder = base / engine_fingerprint(root)[:16]
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "last-used").write_text(f"{time.time()}\n")
+    (folder / "last-used").write_text(f"{time.time_ns()}\n")
     others = sorted((p for p in base.iterdir() if p.is_dir() and FOLDER.match(p.name)),
-                    key=lambda p: p.joinpath("last-used").stat().st_mtime
-                    if p.joinpath("last-used").exists() else 0.0, reverse=True)
+                    key=_last_used, reverse=True)
     for old in others[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)
     return folder
+
+
+def _last_used(folder: Path) -> int:
+    try:
+        return int((folder / "last-used").read_text())
+    except (OSError, ValueError):
+        return 0
 
 
 # --- Sphinx extension -------------------------------------------------------------------------

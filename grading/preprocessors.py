@@ -4,8 +4,9 @@ Autograde, sanitising step (replaces nbgrader's ``OverwriteCells``):
     RestoreTestCells   -- edited test cells are restored from the gradebook, deleted ones put back;
                           both are noted for the student.
 Autograde, executing step:
-    ResilientExecute   -- a kernel that dies (``os._exit``, segfault, out of memory) fails the cell
-                          it died in and every cell after it, instead of failing the whole submission.
+    ResilientExecute   -- a kernel that dies (``os._exit``, segfault, out of memory), or that ignores
+                          the interrupt at the time limit, fails the cell it was running and every
+                          cell after it, instead of failing the whole submission (left ungraded).
     StderrIsNotFailure -- text on stderr in a test cell (a warning) is shown as output, not scored 0
                           (nbgrader's ``determine_grade`` gives 0 for any stderr output).
     AutograderNotes    -- one Markdown cell at the top listing what happened: time-outs, a dead
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from traitlets import Unicode
 
@@ -86,31 +87,43 @@ class RestoreTestCells(OverwriteCells):
 
 
 class ResilientExecute(Execute):
-    """nbgrader's Execute; when the kernel dies, the remaining cells get an error instead of a crash."""
+    """nbgrader's Execute, made robust: a kernel that dies, or that ignores the interrupt sent at
+    the time limit (e.g. a loop with a bare ``except:``), fails the cell it was running and every
+    cell after it, instead of failing the whole submission (which nbgrader would leave ungraded).
+    """
 
     def preprocess(self, nb, resources=None, km=None):
-        self._died_in = None
+        self._stopped = None            # (cell name, what happened) once the kernel is gone
         return super().preprocess(nb, resources, km)
+
+    @staticmethod
+    def _error(ename: str, evalue: str):
+        return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
-        if self._died_in is not None:
-            cell.outputs = [new_output("error", ename="KernelDied", evalue=(
-                f"not run: the kernel died in an earlier cell ({self._died_in})"), traceback=[
-                f"KernelDied: not run: the kernel died in an earlier cell ({self._died_in})"])]
+        if self._stopped is not None:
+            where, what = self._stopped
+            cell.outputs = [self._error("NotRun", f"not run: {what} in {where}")]
             return cell, resources
+        name = _cell_name(cell) if cell.metadata.get("nbgrader") else f"cell {index}"
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            self._died_in = _cell_name(cell) if cell.metadata.get("nbgrader") else f"cell {index}"
-            self.log.warning("The kernel died in %s; the remaining cells are marked as not run",
-                             self._died_in)
-            cell.outputs.append(new_output("error", ename="KernelDied", evalue=(
-                "the kernel died while running this cell (os._exit, a crash, or out of memory)"),
-                traceback=["KernelDied: the kernel died while running this cell "
-                           "(os._exit, a crash, or out of memory)"]))
-            return cell, resources
+            self._stopped = (name, "the kernel died")
+            cell.outputs.append(self._error("KernelDied", "the kernel died while running this cell "
+                                            "(os._exit, a crash, or out of memory)"))
+        except CellTimeoutError:
+            self._stopped = (name, "the kernel stopped responding")
+            cell.outputs.append(self._error("CellTimeoutError", "this cell ran past the time limit "
+                                            "and did not stop when interrupted"))
+            try:                        # free the CPU now rather than at the end of the notebook
+                self.km.interrupt_kernel()
+            except Exception:           # the kernel may already be gone
+                pass
+        self.log.warning("%s in %s; the remaining cells are marked as not run", self._stopped[1], name)
+        return cell, resources
 
 
 class StderrIsNotFailure(NbGraderPreprocessor):
@@ -147,10 +160,12 @@ class AutograderNotes(NbGraderPreprocessor):
                 if output.output_type == "error" and output.ename in ("CellTimeoutError", "KeyboardInterrupt"):
                     notes.append(f"{name} ran longer than the time limit and was stopped (an "
                                  "infinite loop?); it scored 0 if it is a test.")
-                elif output.output_type == "error" and output.ename == "KernelDied" \
-                        and "while running this cell" in output.evalue:
+                elif output.output_type == "error" and output.ename == "KernelDied":
                     notes.append(f"The kernel died while running {name}; the cells after it were "
                                  "not run and score 0.")
+                elif output.output_type == "error" and output.ename == "NotRun":
+                    notes.append(f"Some cells were not run ({output.evalue.split(': ', 1)[1]}); "
+                                 "they score 0.")
                 elif output.output_type == "error" and output.ename in ("SyntaxError", "IndentationError"):
                     notes.append(f"{name} has a syntax error, so it did not run.")
                 elif output.output_type == "stream" and "... Output truncated ..." in output.text:

@@ -12,9 +12,10 @@ piece-wise linear function. Two things can be counted, and they are not the same
   activation regions can share their affine map (a unit whose output weight is zero, a unit
   that is dead in a later layer...), so ``linear pieces <= activation regions``.
 
-Montúfar et al. (2014) count linear regions as activation regions (their bound is an upper
-bound for both). ``count_linear_regions`` counts activation regions by default and linear
-pieces with ``count="pieces"`` (on a line only).
+Montúfar et al. (2014) bound the number of linear regions of the function from below (some
+weights achieve it); since ``linear pieces <= activation regions``, any upper bound on
+activation regions is one on pieces too. ``count_linear_regions`` counts activation regions by
+default and linear pieces with ``count="pieces"`` (on a line only).
 
 How it counts:
 

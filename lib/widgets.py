@@ -6,8 +6,9 @@ small heat maps (one per neuron), the decision boundary and loss curves on the r
 
 Needs only ipywidgets and matplotlib (plain Jupyter, JupyterLab, VS Code, Colab). The model is
 ``lib.playground.Playground``; this module only draws it. Drawing is kept cheap so that a step
-and a redraw fit in about 100 ms: the figure is made once and only its image and line data
-change; each neuron's heat map is a 50 x 50 PNG written straight from the array.
+and a redraw fit in about 100 ms: the figure is made once, its axes are drawn into a cached
+background (blitting) and only the image, the points and the loss lines are drawn again; each
+neuron's heat map is a 50 x 50 PNG written straight from the array.
 """
 from __future__ import annotations
 

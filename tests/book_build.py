@@ -64,6 +64,7 @@ def build_book() -> BookBuild:
         proc = subprocess.run(["make", "--no-print-directory", "book", f"BOOK_OUT={BOOK_OUT}"],
                               cwd=ROOT, capture_output=True, text=True)
         log = proc.stdout + proc.stderr
-        LOG.write_text(log)
+        with open(LOG, "a") as handle:      # one section per build (one per xdist worker)
+            handle.write(f"===== make book (exit {proc.returncode}) =====\n{log}\n")
         fcntl.flock(lock, fcntl.LOCK_UN)
     return BookBuild(proc.returncode, log)

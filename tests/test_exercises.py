@@ -141,6 +141,10 @@ BROKEN_01 = {   # student -> (how the submission is built, autograded points it 
         "raise ValueError('oops')")}), points(A1, ["test-affine"])),
     "infinite_loop": (lambda c: fill(c, A1, edits={"perceptron-train": first_line_of_body(
         "while True: pass")}), ALL_01 - points(A1, ["test-perceptron-train"])),
+    # an infinite loop that swallows the interrupt sent at the time limit (a bare `except:`)
+    "stubborn_loop": (lambda c: fill(c, A1, edits={"perceptron-train": first_line_of_body(
+        "while True:\n        try:\n            sum(range(10 ** 5))\n        except:\n            pass")}),
+        ALL_01 - points(A1, ["test-perceptron-train"])),
     "kernel_dies": (lambda c: fill(c, A1, edits={"perceptron-update": first_line_of_body(
         "import os; os._exit(1)")}), points(A1, ["test-affine"])),
     "huge_output": (lambda c: fill(c, A1, edits={"affine": first_line_of_body(
@@ -153,7 +157,7 @@ BROKEN_01 = {   # student -> (how the submission is built, autograded points it 
     "renamed": (lambda c: fill(c, A1), ALL_01),
     "missing": (lambda c: None, 0.0),
 }
-NOTES = {"kernel_dies": "kernel died", "infinite_loop": "time limit", "renamed": "submitted as",
+NOTES = {"kernel_dies": "kernel died", "infinite_loop": "time limit", "stubborn_loop": "time limit", "renamed": "submitted as",
          "missing": "No notebook", "edited_test": "had been edited", "deleted_test": "was missing",
          "huge_output": "truncated", "warns": "printed warnings", "syntax_error": "syntax error"}
 
@@ -388,3 +392,18 @@ def test_forbid_catches_every_route_to_the_library_and_restores_it():
             layer.backward(np.ones((1, 3)))
     assert np.allclose(softmax(np.zeros((1, 2))), 0.5)
     assert layer.backward(np.ones((1, 3))).shape == (1, 2)
+
+
+def test_zip_collect_files_a_canvas_download_under_each_student(course, tmp_path):
+    import zipfile
+    other = tmp_path / "course"
+    shutil.copytree(course / "release", other / "release")
+    archive = other / "downloaded" / A1 / "archive"
+    archive.mkdir(parents=True)
+    notebook = (course / "release" / A1 / f"{A1}.ipynb").read_text()
+    with zipfile.ZipFile(archive / "submissions.zip", "w") as zf:
+        zf.writestr(f"jdoe_1234_5678_{A1}.ipynb", notebook)
+        zf.writestr(f"asmith_LATE_1235_5679_{A1}-1.ipynb", notebook)     # a resubmission
+    nbgrader(other, "zip_collect", A1)
+    for student in ("jdoe", "asmith"):
+        assert (other / "submitted" / student / A1 / f"{A1}.ipynb").read_text() == notebook

@@ -6,8 +6,8 @@ import pytest
 
 from lib.depth_separation import shallow_tent_network, tent_map, tent_map_network
 from lib.nn import Linear, ReLU, Sequential, Sigmoid, mlp
-from lib.regions import (activation_patterns, count_linear_regions, regions_on_grid,
-                         regions_on_line)
+from lib.regions import (activation_patterns, count_linear_regions, random_relu_network,
+                         regions_on_grid, regions_on_line)
 
 
 def _set(layer, W, b):
@@ -122,3 +122,28 @@ def test_bad_inputs_are_explained():
         regions_on_grid(tent_map_network(2))
     with pytest.raises(ValueError, match="shape"):
         count_linear_regions(mlp([3, 4, 1], ReLU, rng=0), line=([0, 0], [1, 1]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_line_count_does_not_depend_on_the_initial_sampling(seed):
+    # regions are convex, so bisecting from only the two end points must find every region
+    # that dense sampling finds (the count is exact up to tol, whatever n_samples is)
+    net = random_relu_network([3, 12, 12, 12, 1], seed=seed)
+    a, b = np.array([-2.0, -1.0, 0.5]), np.array([2.0, 1.5, -0.5])
+    coarse = regions_on_line(net, a, b, n_samples=2)
+    fine = regions_on_line(net, a, b, n_samples=20001)
+    assert coarse.n_activation_regions == fine.n_activation_regions > 5
+    np.testing.assert_allclose(coarse.breakpoints, fine.breakpoints, atol=1e-8)
+    # and every pattern change seen on a dense grid of 200001 points is one of them
+    s = np.linspace(0, 1, 200001)
+    P = activation_patterns(net, a + s[:, None] * (b - a))
+    assert fine.n_activation_regions >= 1 + np.count_nonzero(np.any(P[1:] != P[:-1], axis=1))
+
+
+def test_random_relu_network_draws_biases():
+    net = random_relu_network([2, 5, 1], seed=0, bias_std=0.5)
+    assert np.all(net[0].params["b"] != 0)
+    np.testing.assert_array_equal(random_relu_network([2, 5, 1], seed=0)[0].params["b"],
+                                  net[0].params["b"])       # reproducible
+    with pytest.raises(ValueError, match="bias_std"):
+        random_relu_network([2, 5, 1], bias_std=-1)

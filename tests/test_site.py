@@ -35,6 +35,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 SEARCH_TERMS = ["neuron", "network"]           # words the introduction itself uses
+# pages that extensions generate beside the ones in _toc.yml
+EXTENSION_PAGES = {"sphinx_proof": "prf-prf.html"}
 
 
 def toc_pages() -> list[str]:
@@ -53,7 +55,11 @@ def toc_pages() -> list[str]:
                 walk(item)
     walk({k: v for k, v in toc.items() if k != "root"})
     pages = [str(Path(d).with_suffix("")) + ".html" for d in docs]
-    return sorted(set(pages)) + ["genindex.html", "search.html", "index.html"]
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    extensions = (config.get("sphinx") or {}).get("extra_extensions") or []
+    generated = ["genindex.html", "search.html", "index.html"]
+    generated += [page for ext, page in EXTENSION_PAGES.items() if ext in extensions]
+    return sorted(set(pages)) + generated
 
 
 PAGES = toc_pages()
@@ -84,7 +90,9 @@ def test_every_built_page_is_checked(site):
     """No page reaches the site without being opened in the browser below."""
     built_pages = {str(p.relative_to(site)) for p in site.rglob("*.html")
                    if not p.relative_to(site).parts[0].startswith("_")}
-    assert built_pages - set(PAGES) == set(), "pages missing from _toc.yml (or the test's list)"
+    assert built_pages - set(PAGES) == set(), (
+        "pages the browser tests do not open: add them to _toc.yml (or EXTENSION_PAGES); "
+        "a page left over from an older build goes with `make clean-book`")
 
 
 # --- static checks of the HTML -----------------------------------------------------------------
@@ -198,18 +206,25 @@ def _notebook_widget_views(site: Path, page: str) -> int:
 
 
 def test_widget_state_is_saved_in_the_pages(site):
-    """A page whose notebook shows widgets carries the widgets' saved state, so sliders render
-    without a kernel, and shows at least one static figure beside them."""
+    """A page whose notebook shows widgets carries every shown widget's saved state, so sliders
+    render without a kernel, and shows at least one static figure beside them."""
     problems = []
     for page in PAGES:
-        views = _notebook_widget_views(site, page)
-        if not views:
-            continue
         text = (site / page).read_text(encoding="utf-8")
-        if WIDGET_STATE not in text:
-            problems.append(f"{page}: {views} widget view(s) but no saved widget state")
-        if text.count(WIDGET_VIEW) < views:
-            problems.append(f"{page}: {views} widget view(s) in the notebook, fewer in the page")
+        views = [json.loads(html.unescape(v)) for v in re.findall(
+            rf'<script type="{re.escape(WIDGET_VIEW)}">(.*?)</script>', text, re.S)]
+        expected = _notebook_widget_views(site, page)
+        if not views and not expected:
+            continue
+        if len(views) < expected:
+            problems.append(f"{page}: {expected} widget view(s) in the notebook, {len(views)} in the page")
+        states = re.findall(rf'<script type="{re.escape(WIDGET_STATE)}">(.*?)</script>', text, re.S)
+        models = set()
+        for state in states:
+            models |= set(json.loads(html.unescape(state)).get("state", {}))
+        missing = [v["model_id"] for v in views if v["model_id"] not in models]
+        if missing:
+            problems.append(f"{page}: no saved state for widget model(s) {missing}")
         if "<figure" not in text:
             problems.append(f"{page}: widgets but no static figure beside them")
     assert not problems, "\n".join(problems)
@@ -341,10 +356,12 @@ def test_page_renders_offline(browser, site, page_path):
         if views:
             try:
                 page.wait_for_function(
-                    "n => document.querySelectorAll('.widget-subarea .jupyter-widgets').length >= n",
+                    "n => [...document.querySelectorAll('.widget-subarea')]"
+                    "       .filter(area => area.querySelector('.jupyter-widgets')).length >= n",
                     arg=views, timeout=20_000)
             except Exception:
-                drawn = page.evaluate("document.querySelectorAll('.widget-subarea').length")
+                drawn = page.evaluate("[...document.querySelectorAll('.widget-subarea')]"
+                                      ".filter(area => area.querySelector('.jupyter-widgets')).length")
                 problems.append(f"{views} widget view(s) in the page, {drawn} drawn")
             if page.get_by_text("Error displaying widget").count():
                 problems.append("a widget failed to display")
@@ -374,3 +391,22 @@ def test_search_returns_results(browser, site, term):
         page.close()
     assert hits, f"searching {term!r} found nothing"
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_the_browser_blocks_and_reports_other_hosts(browser, site):
+    """The harness itself: a request to another host is blocked, recorded and fails the page."""
+    page, problems = browser.open("genindex.html")
+    try:
+        page.evaluate("""() => new Promise(done => {
+            const img = document.createElement('img');
+            img.onload = img.onerror = done;
+            img.src = 'https://cdn.example.org/tracker.png';
+            document.body.appendChild(img);
+        })""")
+        broken = page.evaluate(_BROKEN_IMAGES)
+    finally:
+        page.close()
+    assert browser.foreign == ["https://cdn.example.org/tracker.png"]
+    assert any("cdn.example.org" in p for p in problems), problems
+    assert broken == ["https://cdn.example.org/tracker.png"]

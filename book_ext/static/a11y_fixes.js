@@ -21,12 +21,24 @@ document.addEventListener("DOMContentLoaded", function () {
 });
 
 // The theme switch's icons carry titles (Light / Dark / System Settings) that become its visible
-// text, which its name "Color mode" does not contain: keep the titles as tooltips only.
-window.addEventListener("load", function () {
+// text, which its name "Color mode" does not contain: keep them out of the accessible text. The
+// theme's Font Awesome script swaps the icons for SVGs (with <title>s) whenever it likes, so watch.
+(function () {
   "use strict";
-  document.querySelectorAll(".theme-switch-button").forEach(function (button) {
-    button.querySelectorAll("[title]").forEach(function (icon) { icon.removeAttribute("title"); });
-    button.querySelectorAll("svg title").forEach(function (title) { title.remove(); });
-    button.querySelectorAll("svg, i").forEach(function (icon) { icon.setAttribute("aria-hidden", "true"); });
-  });
-});
+  function fix() {
+    document.querySelectorAll(".theme-switch-button").forEach(function (button) {
+      button.querySelectorAll("[title]").forEach(function (icon) { icon.removeAttribute("title"); });
+      button.querySelectorAll("svg title").forEach(function (title) { title.remove(); });
+      button.querySelectorAll("svg:not([aria-hidden]), i:not([aria-hidden])").forEach(function (icon) {
+        icon.setAttribute("aria-hidden", "true");
+      });
+    });
+  }
+  var pending = false;
+  new MutationObserver(function () {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; fix(); });
+  }).observe(document.documentElement, {childList: true, subtree: true});
+  document.addEventListener("DOMContentLoaded", fix);
+})();

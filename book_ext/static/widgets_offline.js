@@ -41,6 +41,15 @@
       var text = slider && slider.querySelector(".widget-label");
       handle.setAttribute("aria-label", (text && text.textContent.trim()) || "slider");
     });
+    // icon-only buttons (the Play widget's play / pause / stop / repeat): name them by their icon
+    root.querySelectorAll(".jupyter-widgets button:not([aria-label])").forEach(function (button) {
+      if (button.textContent.trim()) return;
+      var icon = button.querySelector("[data-icon], i[class*='fa-']");
+      var name = icon && (icon.getAttribute("data-icon") ||
+                          (icon.className.match(/fa-([a-z-]+)/) || [])[1]);
+      button.setAttribute("aria-label", {play: "Play", pause: "Pause", stop: "Stop",
+                                         retweet: "Repeat", repeat: "Repeat"}[name] || name || "button");
+    });
     root.querySelectorAll(".widget-subarea img:not([alt]), .jp-OutputArea img:not([alt])")
       .forEach(function (img) {
         img.setAttribute("alt", "Plot drawn by the interactive widget above; the static figure " +

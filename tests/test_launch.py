@@ -1,0 +1,134 @@
+"""Every chapter and exercise opens and runs as it is on Binder and Colab, and every button of the
+site points at the one repository named in _config.yml (repository.url).
+
+Static checks of the sources run without a build; the checks of the built pages' buttons use the
+site that `make book` builds (tests/book_build.py).
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import yaml
+
+from book_build import HTML, build_book
+from notebook_runner import ROOT, is_notebook, read_notebook
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+REPO_URL = CONFIG["repository"]["url"].rstrip("/")
+REPO_PATH = urlparse(REPO_URL).path.strip("/")                 # org/name
+BRANCH = CONFIG["repository"].get("branch", "main")
+TWIN_BRANCH = CONFIG["sphinx"]["config"]["colab_notebooks_branch"]
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+NOTEBOOK_PAGES = sorted(p for p in (ROOT / "chapters").rglob("*")
+                        if is_notebook(p) and ".ipynb_checkpoints" not in p.parts)
+INSTALL = re.compile(r"git\+(https://github\.com/[^\s\"'@]+)")
+
+
+def _ids(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def test_repository_url_is_named_once():
+    """The set-up cells install the engine from the repository of _config.yml, nothing else."""
+    elsewhere = {}
+    for path in NOTEBOOK_PAGES + [ROOT / "README.md", ROOT / "pyproject.toml"]:
+        text = "\n".join(c.source for c in read_notebook(path).cells) if is_notebook(path) \
+            else path.read_text(encoding="utf-8")
+        for url in INSTALL.findall(text):
+            if url.removesuffix(".git").rstrip("/") != REPO_URL:
+                elsewhere[_ids(path)] = url
+    assert not elsewhere, f"install URLs differ from repository.url {REPO_URL}: {elsewhere}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES, ids=_ids)
+def test_notebook_installs_the_engine_before_using_it(path):
+    """On Colab (and any fresh kernel) the first code cell installs `lib` when it is missing, so
+    the notebook runs as it is; on the site that cell is hidden (remove-cell)."""
+    cells = [c for c in read_notebook(path).cells if c.cell_type == "code"]
+    assert cells, f"{_ids(path)} has no code cell"
+    first = cells[0]
+    assert 'find_spec("lib") is None' in first.source and f"git+{REPO_URL}" in first.source, \
+        f"{_ids(path)}: the first code cell must be the set-up cell of chapters/intro.md"
+    tags = first.metadata.get("tags", [])
+    assert "remove-cell" in tags or "exercises" in path.parts, \
+        f"{_ids(path)}: tag the set-up cell remove-cell so the site does not show it"
+
+
+def test_binder_builds_the_course_environment():
+    """repo2docker installs the pinned packages and the engine, and opens .md notebooks as notebooks."""
+    requirements = (ROOT / "binder" / "requirements.txt").read_text()
+    included = re.findall(r"^-r\s+(\S+)", requirements, re.M)
+    assert included and all((ROOT / "binder" / inc).resolve() == ROOT / "requirements.lock"
+                            for inc in included)
+    post_build = ROOT / "binder" / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "binder/postBuild must be executable"
+    text = post_build.read_text()
+    assert "pip install" in text and " -e ." in text
+    assert "jupytext-config set-default-viewer" in text and "myst" in text
+    lock = (ROOT / "requirements.lock").read_text()
+    assert re.search(r"^jupytext==", lock, re.M) and re.search(r"^jupyterlab==", lock, re.M)
+
+
+# --- the buttons of the built pages --------------------------------------------------------------
+
+def _page_links(page: Path) -> list[str]:
+    return re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def site():
+    build_book()
+    if not (HTML / "chapters" / "intro.html").exists():
+        pytest.fail("make book produced no site")
+    return HTML
+
+
+@pytest.mark.book
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES, ids=_ids)
+def test_launch_download_and_repository_buttons(site, path):
+    rel = path.relative_to(ROOT)
+    page = site / rel.with_suffix(".html")
+    if not page.exists():
+        pytest.skip(f"{rel} is not a page of the book (not in _toc.yml)")
+    links = _page_links(page)
+
+    binder = [l for l in links if l.startswith("https://mybinder.org/")]
+    assert binder, f"{rel}: no Binder button"
+    url = urlparse(binder[0].replace("&amp;", "&"))
+    assert url.path == f"/v2/gh/{REPO_PATH}/{BRANCH}"
+    opened = parse_qs(url.query)["urlpath"][0].removeprefix("lab/tree/")
+    assert (ROOT / opened).is_file(), f"Binder would open {opened}, which is not in the repository"
+
+    colab = [l for l in links if l.startswith("https://colab.research.google.com/")]
+    assert colab, f"{rel}: no Colab button"
+    prefix = f"https://colab.research.google.com/github/{REPO_PATH}/blob/"
+    assert colab[0].startswith(prefix)
+    branch, _, file = colab[0].removeprefix(prefix).partition("/")
+    if path.suffix == ".ipynb":
+        assert (branch, file) == (BRANCH, str(rel)), "Colab opens the released notebook itself"
+    else:
+        # the .ipynb twin, published with the site on the pages branch
+        assert (branch, file) == (TWIN_BRANCH, f"_sources/{rel.with_suffix('.ipynb')}")
+        twin = json.loads((site / file).read_text())
+        assert twin["metadata"]["kernelspec"]["name"] == "python3"
+        first = next(c for c in twin["cells"] if c["cell_type"] == "code")
+        assert 'find_spec("lib") is None' in "".join(first["source"]), \
+            "the twin must keep the hidden set-up cell that installs lib on Colab"
+        if "cell_output" in page.read_text(encoding="utf-8"):
+            assert any(c.get("outputs") for c in twin["cells"] if c["cell_type"] == "code"), \
+                "the twin (download, Colab) must carry the outputs the page shows"
+
+    downloads = [l for l in links if l.endswith(".ipynb") and not l.startswith("http")]
+    assert downloads, f"{rel}: no .ipynb download button"
+    assert all((page.parent / d).resolve().is_file() for d in downloads)
+
+    repo_links = [l for l in links if l.startswith("https://github.com/")]
+    assert repo_links and all(l.startswith(REPO_URL) for l in repo_links), repo_links
+    assert any("/issues/new" in l for l in repo_links), f"{rel}: no issue button"
+    assert any(f"/edit/{BRANCH}/{rel}" in l for l in repo_links), f"{rel}: no edit button"

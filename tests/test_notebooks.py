@@ -16,8 +16,9 @@ from notebook_runner import ROOT, execute_book_notebook, is_notebook
 NOTEBOOKS = sorted(p for p in (ROOT / "chapters").rglob("*")
                    if is_notebook(p) and ".ipynb_checkpoints" not in p.parts)
 
-# A chapter should run in well under a minute on a laptop; 2 loaded CI cores get some slack.
-TIME_LIMIT_SECONDS = 90
+# How long a chapter takes is measured by benchmarks/book_build.py, not asserted here: tests
+# stay deterministic on a loaded machine. A cell that hangs still fails, at the 120 s per-cell
+# timeout of execute_book_notebook, naming the notebook and the cell.
 
 
 def test_there_are_notebooks():
@@ -30,5 +31,6 @@ def test_notebook_runs(path):
     if "exercises" in path.parts:
         pytest.skip("released exercise notebooks are blank by design; tests/test_exercises.py "
                     "runs them with nbgrader")
-    _, seconds = execute_book_notebook(path)
-    assert seconds < TIME_LIMIT_SECONDS, f"{path.name} took {seconds:.0f} s"
+    executed, _ = execute_book_notebook(path)
+    assert any(cell.get("outputs") for cell in executed.cells if cell.cell_type == "code"), \
+        f"{path.name} ran but produced no output at all"

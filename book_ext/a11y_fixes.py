@@ -7,14 +7,7 @@ fields, the sidebar toggles, the colour-mode switch, list roles in the bibliogra
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-STATIC = str(Path(__file__).parent / "static")
-
-
-def add_static_path(app, config) -> None:
-    if STATIC not in config.html_static_path:
-        config.html_static_path.append(STATIC)
+from offline_assets import add_static_path      # the same book_ext/static folder
 
 
 def setup(app):

@@ -26,14 +26,6 @@ __all__ = ["step_network", "bump_network", "bumps_network", "relu_interpolation_
            "tower_network", "tower_units", "max_error", "rms_error", "grid_in_cube"]
 
 
-def _linear(W, b) -> Linear:
-    W = np.atleast_2d(np.asarray(W, dtype=float))
-    layer = Linear(W.shape[1], W.shape[0], init="zeros")
-    layer.params["W"][...] = W
-    layer.params["b"][...] = np.asarray(b, dtype=float).reshape(-1)
-    return layer
-
-
 def _check_positive(name: str, value) -> None:
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value}.")
@@ -45,7 +37,7 @@ def step_network(position: float, steepness: float) -> Sequential:
     The larger w, the sharper the step (it rises over a width of about 4 / w).
     """
     _check_positive("steepness", steepness)
-    return Sequential(_linear([[steepness]], [-steepness * position]), Sigmoid())
+    return Sequential(Linear.from_weights([[steepness]], [-steepness * position]), Sigmoid())
 
 
 def bump_network(left: float, right: float, height: float, steepness: float) -> Sequential:
@@ -53,8 +45,8 @@ def bump_network(left: float, right: float, height: float, steepness: float) -> 
     _check_positive("steepness", steepness)
     if not right > left:
         raise ValueError(f"a bump needs left < right, got left={left}, right={right}.")
-    return Sequential(_linear([[steepness], [steepness]], [-steepness * left, -steepness * right]),
-                      Sigmoid(), _linear([[height, -height]], [0.0]))
+    return Sequential(Linear.from_weights([[steepness], [steepness]], [-steepness * left, -steepness * right]),
+                      Sigmoid(), Linear.from_weights([[height, -height]], [0.0]))
 
 
 def _bump_edges(n_bumps: int):
@@ -88,7 +80,7 @@ def bumps_network(f: Callable[[np.ndarray], np.ndarray], n_bumps: int, steepness
         pos = np.concatenate([left, right])                       # 2N step positions
         W1, b1 = np.full((2 * n_bumps, 1), w), -w * pos
         W2 = np.concatenate([h, -h])[None, :]
-        return Sequential(_linear(W1, b1), Sigmoid(), _linear(W2, [0.0]))
+        return Sequential(Linear.from_weights(W1, b1), Sigmoid(), Linear.from_weights(W2, [0.0]))
     if activation == "relu":
         pos = np.concatenate([left, right])
         # ramp(x; p) = relu(w(x-p) + 1/2) - relu(w(x-p) - 1/2): 0 left of p - 1/(2w), 1 right of
@@ -97,7 +89,7 @@ def bumps_network(f: Callable[[np.ndarray], np.ndarray], n_bumps: int, steepness
         W1 = np.full((4 * n_bumps, 1), w)
         sign = np.concatenate([h, -h])                             # + for left steps, - for right
         W2 = np.concatenate([sign, -sign])[None, :]
-        return Sequential(_linear(W1, b1), ReLU(), _linear(W2, [0.0]))
+        return Sequential(Linear.from_weights(W1, b1), ReLU(), Linear.from_weights(W2, [0.0]))
     raise ValueError(f"activation must be 'sigmoid' or 'relu', got {activation!r}.")
 
 
@@ -113,8 +105,8 @@ def relu_interpolation_network(f: Callable[[np.ndarray], np.ndarray], n_units: i
     values = np.asarray(f(knots), dtype=float).reshape(-1)
     slopes = np.diff(values) / np.diff(knots)
     changes = np.diff(np.concatenate([[0.0], slopes]))
-    return Sequential(_linear(np.ones((n_units, 1)), -knots[:-1]), ReLU(),
-                      _linear(changes[None, :], [values[0]]))
+    return Sequential(Linear.from_weights(np.ones((n_units, 1)), -knots[:-1]), ReLU(),
+                      Linear.from_weights(changes[None, :], [values[0]]))
 
 
 def tower_units(n_per_axis: int, d: int) -> int:
@@ -165,8 +157,8 @@ def tower_network(f: Callable[[np.ndarray], np.ndarray], n_per_axis: int, d: int
     h = np.asarray(f(centres), dtype=float).reshape(-1)
     if h.shape != (len(cells),):
         raise ValueError(f"f must map points of shape (m, {d}) to shape (m,); got {h.shape}.")
-    return Sequential(_linear(W1, b1), Sigmoid(), _linear(W2, b2), Sigmoid(),
-                      _linear(h[None, :], [0.0]))
+    return Sequential(Linear.from_weights(W1, b1), Sigmoid(), Linear.from_weights(W2, b2), Sigmoid(),
+                      Linear.from_weights(h[None, :], [0.0]))
 
 
 def grid_in_cube(n_per_axis: int, d: int = 1, midpoints: bool = False) -> np.ndarray:

@@ -33,12 +33,6 @@ def _check_depth(L) -> None:
         raise ValueError(f"L (the number of composed tent maps) must be a positive integer, got {L}.")
 
 
-def _set(layer: Linear, W, b) -> Linear:
-    layer.params["W"][...] = W
-    layer.params["b"][...] = b
-    return layer
-
-
 def tent_map_network(L: int) -> Sequential:
     """A ReLU network computing T^L on [0, 1]: L hidden layers of 2 units, 2L ReLUs in all.
 
@@ -46,11 +40,11 @@ def tent_map_network(L: int) -> Sequential:
     value y = 2 a_1 - 4 a_2 and computes (relu(y), relu(y - 1/2)); the output is 2 a_1 - 4 a_2.
     """
     _check_depth(L)
-    layers = [_set(Linear(1, 2, init="zeros"), [[1.0], [1.0]], [0.0, -0.5]), ReLU()]
+    layers = [Linear.from_weights([[1.0], [1.0]], [0.0, -0.5]), ReLU()]
     for _ in range(L - 1):
-        layers += [_set(Linear(2, 2, init="zeros"), [[2.0, -4.0], [2.0, -4.0]], [0.0, -0.5]),
+        layers += [Linear.from_weights([[2.0, -4.0], [2.0, -4.0]], [0.0, -0.5]),
                    ReLU()]
-    layers.append(_set(Linear(2, 1, init="zeros"), [[2.0, -4.0]], [0.0]))
+    layers.append(Linear.from_weights([[2.0, -4.0]], [0.0]))
     return Sequential(*layers)
 
 
@@ -69,6 +63,6 @@ def shallow_tent_network(L: int) -> Sequential:
     W1 = np.ones((m, 1))
     b1 = np.concatenate([[0.0], -kinks])
     W2 = np.concatenate([[float(m)], deltas])[None, :]
-    hidden = _set(Linear(1, m, init="zeros"), W1, b1)
-    out = _set(Linear(m, 1, init="zeros"), W2, [0.0])
+    hidden = Linear.from_weights(W1, b1)
+    out = Linear.from_weights(W2, [0.0])
     return Sequential(hidden, ReLU(), out)

@@ -134,6 +134,18 @@ class Linear(Layer):
         self.grads["W"] = np.zeros_like(self.params["W"])
         self.grads["b"] = np.zeros_like(self.params["b"])
 
+    @classmethod
+    def from_weights(cls, W, b=0.0, dtype=np.float64) -> "Linear":
+        """A layer with the given weights: W of shape (n_out, n_in), b of shape (n_out,) or a scalar.
+
+        For networks built by hand (the XOR network, bumps, the tent map) rather than trained.
+        """
+        W = np.atleast_2d(np.asarray(W, dtype=dtype))
+        layer = cls(W.shape[1], W.shape[0], init="zeros", dtype=dtype)
+        layer.params["W"][...] = W
+        layer.params["b"][...] = b          # broadcasts a scalar; a wrong shape raises here
+        return layer
+
     def describe(self) -> str:
         return f"Linear({self.n_in} -> {self.n_out})"
 

@@ -8,7 +8,7 @@ everywhere.
 """
 from __future__ import annotations
 
-__all__ = ["glue"]
+__all__ = ["glue", "html_table"]
 
 try:                                     # the book build (and any environment with myst_nb)
     from myst_nb import glue as _myst_glue
@@ -31,3 +31,17 @@ def glue(name: str, value, display: bool = False) -> None:
     elif display:
         from IPython.display import display as show
         show(value)
+
+
+def html_table(header, rows):
+    """A small table as HTML: ``header`` a list of column titles, ``rows`` a list of lists.
+
+    Chapters display tables this way because the book renders HTML outputs, while a Markdown
+    table printed by a cell would stay raw text. Cells are inserted as they are, so they may hold
+    markup such as ``<b>``.
+    """
+    from IPython.display import HTML
+
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")

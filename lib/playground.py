@@ -29,6 +29,7 @@ from typing import Callable
 import numpy as np
 
 from .data import DATASETS, make_dataset, train_test_split
+from .functional import sigmoid
 from .losses import BinaryCrossEntropy, MeanSquaredError
 from .nn import Identity, Layer, Linear, ReLU, Sequential, Sigmoid, Tanh, mlp
 from .optim import SGD
@@ -420,7 +421,7 @@ class Playground:
         out = out[:, 0]
         if self.config.loss == "squared_error":
             return out                         # the model ends with a sigmoid already
-        return 1.0 / (1.0 + np.exp(-np.clip(out, -500, 500)))
+        return sigmoid(out)
 
     def predict_proba(self, X) -> np.ndarray:
         """p(class 1) for points X (n, 2): the colour of the decision-boundary picture, (n,)."""

@@ -3,11 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["grid_points", "plot_decision_boundary", "plot_history", "plot_digits",
+__all__ = ["class_colormap", "grid_points", "plot_decision_boundary", "plot_history", "plot_digits",
            "plot_weight_images", "plot_hyperplane", "CLASS_COLORS"]
 
 # colour-blind-safe pair (Okabe & Ito): orange for class 0, blue for class 1
 CLASS_COLORS = ("#E69F00", "#0072B2")
+
+
+def class_colormap():
+    """Orange (class 0, z < 0) - white (the boundary) - blue (class 1, z > 0), for shading planes."""
+    from matplotlib.colors import LinearSegmentedColormap
+    return LinearSegmentedColormap.from_list("classes", [CLASS_COLORS[0], "#FFFFFF", CLASS_COLORS[1]])
 
 
 def grid_points(xlim=(-1.2, 1.2), ylim=(-1.2, 1.2), resolution: int = 200):
@@ -27,7 +33,6 @@ def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=Non
     Returns the matplotlib Axes.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.colors import LinearSegmentedColormap
 
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
@@ -37,8 +42,7 @@ def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=Non
         ylim = ylim or (lo[1], hi[1])
     P, xx, yy = grid_points(xlim, ylim, resolution)
     p = np.asarray(predict(P), dtype=float).reshape(xx.shape)
-    cmap = LinearSegmentedColormap.from_list("classes", [CLASS_COLORS[0], "#FFFFFF", CLASS_COLORS[1]])
-    ax.contourf(xx, yy, p, levels=np.linspace(0, 1, levels), cmap=cmap, alpha=0.6)
+    ax.contourf(xx, yy, p, levels=np.linspace(0, 1, levels), cmap=class_colormap(), alpha=0.6)
     ax.contour(xx, yy, p, levels=[0.5], colors="k", linewidths=1.2)
     if X is not None:
         t = np.asarray(t).reshape(-1)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .nn import Identity, Layer, Linear, ReLU, Sequential, mlp
+from .plot import grid_points
 
 __all__ = ["random_relu_network", "relu_network_layers", "activation_patterns", "LineRegions", "GridRegions",
            "regions_on_line", "regions_on_grid", "count_linear_regions"]
@@ -246,9 +247,7 @@ def regions_on_grid(model: Layer, xlim=(-1.0, 1.0), ylim=(-1.0, 1.0),
                          f"{layers[0][0].shape[1]} (use regions_on_line for other inputs).")
     if resolution < 2:
         raise ValueError(f"resolution must be at least 2, got {resolution}.")
-    xs, ys = np.linspace(*xlim, resolution), np.linspace(*ylim, resolution)
-    xx, yy = np.meshgrid(xs, ys)
-    X = np.column_stack([xx.ravel(), yy.ravel()])
+    X, xx, yy = grid_points(xlim, ylim, resolution)
     P = _forward_patterns(layers, X)[1]
     if P.shape[1] == 0:
         return GridRegions(np.zeros(xx.shape, dtype=int), 1, xx, yy)

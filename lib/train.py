@@ -93,6 +93,9 @@ def fit(model: Layer, loss: Loss, optimizer: Optimizer, X, t, *, epochs: int = 1
         raise ValueError(f"fit: X has {len(X)} samples but t has {len(t)} targets.")
     if batch_size < 1:
         raise ValueError(f"fit: batch_size must be at least 1, got {batch_size}.")
+    if (X_val is None) != (t_val is None):
+        raise ValueError("fit: give both X_val and t_val (the validation inputs and their "
+                         "targets), or neither.")
     rng = np.random.default_rng(rng)
     t = np.asarray(t)
     history = History()

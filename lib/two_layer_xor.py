@@ -29,12 +29,11 @@ def hand_crafted_xor_network(steepness: float = 10.0) -> Sequential:
     if not steepness > 0:
         raise ValueError(f"steepness must be positive, got {steepness}.")
     k = float(steepness)
-    hidden, output = Linear(2, 2, init="zeros"), Linear(2, 1, init="zeros")
-    hidden.params["W"][...] = k * np.array([[1.0, 1.0],     # neuron 1: x1 + x2 - 0.5 (OR)
-                                            [1.0, 1.0]])    # neuron 2: x1 + x2 - 1.5 (AND)
-    hidden.params["b"][...] = k * np.array([-0.5, -1.5])
-    output.params["W"][...] = k * np.array([[1.0, -1.0]])   # a1 - a2 - 0.5: OR and not AND
-    output.params["b"][...] = k * np.array([-0.5])
+    hidden = Linear.from_weights(k * np.array([[1.0, 1.0],      # neuron 1: x1 + x2 - 0.5 (OR)
+                                               [1.0, 1.0]]),    # neuron 2: x1 + x2 - 1.5 (AND)
+                                 k * np.array([-0.5, -1.5]))
+    output = Linear.from_weights(k * np.array([[1.0, -1.0]]),   # a1 - a2 - 0.5: OR and not AND
+                                 k * np.array([-0.5]))
     return Sequential(hidden, Sigmoid(), output)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from .playground import (ACTIVATIONS, FEATURE_LABELS, FEATURES, MAX_HIDDEN_LAYERS,
                          REGULARIZATIONS, TRAINING_SETTINGS, Playground)
-from .plot import CLASS_COLORS
+from .plot import CLASS_COLORS, class_colormap
 
 __all__ = ["PlaygroundWidget", "playground_widget", "draw_boundary", "draw_network",
            "parse_points", "heatmap_png"]
@@ -39,9 +39,7 @@ def _cmap():
     """Orange (class 0, negative) - white - blue (class 1, positive), as on the web page."""
     global _CMAP
     if _CMAP is None:
-        from matplotlib.colors import LinearSegmentedColormap
-        _CMAP = LinearSegmentedColormap.from_list("playground",
-                                                  [CLASS_COLORS[0], "#FFFFFF", CLASS_COLORS[1]])
+        _CMAP = class_colormap()         # built once: the widget redraws many times a second
     return _CMAP
 
 

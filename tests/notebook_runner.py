@@ -16,14 +16,11 @@ import fcntl
 import hashlib
 import os
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import jupytext
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
 # where `make book` writes (_build/html, _build/.jupyter_cache); BOOK_OUT as in the Makefile
@@ -50,30 +47,6 @@ def is_notebook(path: Path) -> bool:
         return False
     head = path.read_text(encoding="utf-8")[:600]
     return head.startswith("---") and "kernelspec" in head
-
-
-def execute_notebook(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:
-    """Run every cell in the notebook's own folder; raise NotebookFailed naming the cell."""
-    nb = read_notebook(path)
-    env_before = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "Agg"
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError) as exc:
-        cell_index, source = _failing_cell(nb)
-        rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-        raise NotebookFailed(
-            f"{rel}: cell {cell_index} failed.\n--- cell source ---\n{source}\n"
-            f"--- error ---\n{exc}") from None
-    finally:
-        if env_before is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = env_before
-    return nb, time.perf_counter() - start
 
 
 def _failing_cell(nb) -> tuple[int, str]:

@@ -187,3 +187,19 @@ def test_fit_checks_that_inputs_and_targets_match():
             batch_size=0, progress=False)
     with pytest.raises(ValueError, match="learning rate must be positive"):
         SGD(model, lr=0)
+
+
+def test_fit_refuses_a_validation_set_without_its_targets():
+    X, t = np.zeros((4, 3)), np.array([0, 1, 0, 1])
+    model = Linear(3, 2, rng=0)
+    with pytest.raises(ValueError, match="both X_val and t_val"):
+        fit(model, SoftmaxCrossEntropy(), SGD(model), X, t, X_val=X, progress=False)
+
+
+def test_linear_from_weights_holds_exactly_the_given_weights():
+    layer = Linear.from_weights([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [0.5, -0.5, 1.0])
+    assert (layer.n_in, layer.n_out) == (2, 3)
+    # z = W x + b by hand for x = (1, -1): (1 - 2 + 0.5, 3 - 4 - 0.5, 5 - 6 + 1)
+    assert np.array_equal(layer.forward(np.array([[1.0, -1.0]])), [[-0.5, -1.5, 0.0]])
+    with pytest.raises(ValueError):
+        Linear.from_weights([[1.0, 2.0]], [1.0, 2.0, 3.0])      # 3 biases for 1 neuron

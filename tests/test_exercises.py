@@ -7,9 +7,7 @@ metadata, never from the grader's output.
 """
 from __future__ import annotations
 
-import copy
 import csv
-import html
 import os
 import re
 import shutil
@@ -20,6 +18,7 @@ import nbformat
 import pytest
 
 from notebook_runner import ROOT
+from solution_leaks import SecretIndex, document_text, find_leaks, read_secrets
 
 import sys
 sys.path.insert(0, str(ROOT))
@@ -61,41 +60,12 @@ def points(assignment: str, grade_ids=None, auto_only=True) -> float:
     return total
 
 
-def regions(text: str, begin: str, end: str) -> list[str]:
-    """Lines inside begin/end markers."""
-    lines, inside = [], False
-    for line in text.split("\n"):
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif inside:
-            lines.append(line.strip())
-    return lines
-
-
-def secret_lines(assignment: str) -> tuple[list[str], list[str]]:
-    """(solution lines, hidden-test lines) of the source that appear nowhere else in it."""
-    nb = source_nb(assignment)
-    everything = "\n".join(c.source for c in nb.cells)
-    public = "\n".join(line for c in nb.cells for line in _public_lines(c.source))
-    solution = [l for c in nb.cells for l in regions(c.source, "BEGIN SOLUTION", "END SOLUTION")]
-    hidden = [l for c in nb.cells for l in regions(c.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")]
-    keep = lambda l: len(l) > 12 and l not in public and not l.startswith("#")
-    assert everything
-    return [l for l in solution if keep(l)], [l for l in hidden if keep(l)]
-
-
-def _public_lines(source: str) -> list[str]:
-    out, secret = [], False
-    for line in source.split("\n"):
-        if "BEGIN SOLUTION" in line or "BEGIN HIDDEN TESTS" in line:
-            secret = True
-        elif "END SOLUTION" in line or "END HIDDEN TESTS" in line:
-            secret = False
-        elif not secret:
-            out.append(line.strip())
-    return out
+def secrets_of(assignment: str) -> SecretIndex:
+    """The source's distinctive solution and hidden-test lines, read by the leak scanner."""
+    index = read_secrets(ROOT / "solutions" / "source" / assignment, ROOT)
+    assert {"solution", "hidden test"} <= {s.kind for s in index.secrets}, \
+        f"{assignment}: no solution or hidden test found in the source"
+    return index
 
 
 # -- the synthetic class ----------------------------------------------------------------------------
@@ -219,13 +189,9 @@ def test_released_notebooks_are_generated_from_the_sources_and_hold_no_solution(
             f"chapters/exercises/{assignment}.ipynb differs from what solutions/ generates: run `make release`")
         assert committed.metadata.get("mystnb", {}).get("execution_mode") == "off", \
             "released notebooks must not be executed by the book build"
-        text = "\n".join(c.source for c in committed.cells)
-        solution, hidden = secret_lines(assignment)
-        assert solution and hidden, f"{assignment}: no solution or hidden test found in the source"
-        for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
-            assert marker not in text
-        leaked = [l for l in solution + hidden if l in text]
-        assert not leaked, f"{assignment}: released notebook contains {leaked[:3]}"
+        leaks = find_leaks(secrets_of(assignment),
+                           [ROOT / "chapters" / "exercises" / f"{assignment}.ipynb"], ROOT)
+        assert not leaks, "\n".join(map(str, leaks))
 
 
 def test_full_solutions_get_full_marks_and_blank_releases_get_zero(course):
@@ -284,26 +250,19 @@ def test_rerunning_autograde_changes_only_what_is_graded_again(course):
         {k: v for k, v in before.items() if k != "one_piece"}
 
 
-def _visible_text(path: Path) -> str:
-    """The text of an HTML page as a reader sees it (tags removed, entities decoded)."""
-    raw = path.read_text(encoding="utf-8")
-    raw = re.sub(r"<(script|style)\b.*?</\1>", "", raw, flags=re.DOTALL)
-    return html.unescape(re.sub(r"<[^>]+>", "", raw))
-
-
 def test_feedback_never_shows_hidden_tests(course):
     nbgrader(course, "generate_feedback", "*")
     for assignment in (A1, "03_backpropagation"):
-        _, hidden = secret_lines(assignment)
+        hidden = [s.line for s in secrets_of(assignment).secrets if s.kind == "hidden test"]
         pages = sorted((course / "feedback").glob(f"*/{assignment}/*.html"))
         assert len(pages) >= 3
         for page in pages:
-            text = _visible_text(page)
+            text = document_text(page)
             assert "BEGIN HIDDEN TESTS" not in text
             leaked = [l for l in hidden if l in text]
             assert not leaked, f"{page}: hidden test code in feedback: {leaked[:3]}"
     # the same reading finds visible test code and the autograder's notes in the feedback
-    text = _visible_text(course / "feedback" / "kernel_dies" / A1 / f"{A1}.html")
+    text = document_text(course / "feedback" / "kernel_dies" / A1 / f"{A1}.html")
     assert "with forbid(lib.nn.Linear.forward, piece=\"affine\"):" in text
     assert "kernel died" in text
     # and the hidden tests were really in the graded notebook the feedback was made from

@@ -274,7 +274,6 @@ def test_speed_measurement_reports_each_width_and_agreeing_outputs():
     assert [r["width"] for r in rows] == [3, 7]
     for r in rows:
         assert r["loop_s"] > 0 and r["matmul_s"] > 0
-        assert r["speedup"] == pytest.approx(r["loop_s"] / r["matmul_s"])
         assert r["max_abs_difference"] < 1e-12
     with pytest.raises(ValueError, match="repeats"):
         time_loop_against_matrix_product([3], repeats=0)

@@ -13,7 +13,7 @@ from lib.diagnostics import count_dead_relus, gradient_norms_per_layer
 from lib.losses import BinaryCrossEntropy
 from lib.nn import Linear, ReLU, Sequential, Sigmoid, mlp
 from lib.optim import SGD
-from lib.regions import count_linear_regions
+from lib.regions import count_linear_regions, random_relu_network
 from lib.train import fit
 
 
@@ -83,8 +83,11 @@ def test_depth_wins_tent_map_units():
 
 
 def test_one_layer_of_n_lines_in_the_plane_at_most_zaslavsky():
-    # n random lines through the box: regions met <= 1 + n + C(n, 2)
     for seed in range(3):
+        # mlp starts biases at 0: n distinct lines all through the origin cut it into 2n sectors
         net = mlp([2, 10, 1], ReLU, rng=seed)
+        assert count_linear_regions(net, grid=((-1, 1), (-1, 1)), resolution=300) == 2 * 10
+        # n lines in general position: regions met <= 1 + n + C(n, 2)
+        net = random_relu_network([2, 10, 1], seed=seed)
         n = count_linear_regions(net, grid=((-1, 1), (-1, 1)), resolution=300)
         assert n <= 1 + 10 + comb(10, 2)

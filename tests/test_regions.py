@@ -10,17 +10,11 @@ from lib.regions import (activation_patterns, count_linear_regions, random_relu_
                          regions_on_grid, regions_on_line)
 
 
-def _set(layer, W, b):
-    layer.params["W"][...] = W
-    layer.params["b"][...] = b
-    return layer
-
-
 def one_layer_1d(breakpoints, out_weights):
     """y = sum_i c_i relu(x - beta_i): kinks exactly at the given beta_i."""
     k = len(breakpoints)
-    return Sequential(_set(Linear(1, k, init="zeros"), np.ones((k, 1)), -np.asarray(breakpoints)),
-                      ReLU(), _set(Linear(k, 1, init="zeros"), np.asarray(out_weights)[None, :], 0))
+    return Sequential(Linear.from_weights(np.ones((k, 1)), -np.asarray(breakpoints)),
+                      ReLU(), Linear.from_weights(np.asarray(out_weights)[None, :], 0))
 
 
 @pytest.mark.parametrize("L", range(1, 9))
@@ -63,8 +57,8 @@ def test_general_position_random_directions():
     k = 12
     w = rng.choice([-1.0, 1.0], size=k) * rng.uniform(0.5, 2.0, size=k)
     kinks = np.sort(rng.uniform(-0.9, 0.9, size=k))
-    net = Sequential(_set(Linear(1, k, init="zeros"), w[:, None], -w * kinks), ReLU(),
-                     _set(Linear(k, 1, init="zeros"), rng.uniform(0.5, 1, (1, k)), 0))
+    net = Sequential(Linear.from_weights(w[:, None], -w * kinks), ReLU(),
+                     Linear.from_weights(rng.uniform(0.5, 1, (1, k)), 0))
     assert count_linear_regions(net, line=(-1.0, 1.0)) == k + 1
 
 
@@ -92,13 +86,13 @@ def test_all_units_on_gives_one_region():
 
 def test_grid_three_lines_in_general_position_cut_the_box_into_7_regions():
     # lines x1 = 0, x2 = 0, x1 + x2 = 0.5 cross inside [-1, 1]^2: 1 + 3 + 3 = 7 regions
-    net = Sequential(_set(Linear(2, 3, init="zeros"), [[1, 0], [0, 1], [1, 1]], [0, 0, -0.5]),
+    net = Sequential(Linear.from_weights([[1, 0], [0, 1], [1, 1]], [0, 0, -0.5]),
                      ReLU(), Linear(3, 1, rng=0))
     assert count_linear_regions(net, grid=((-1, 1), (-1, 1)), resolution=201) == 7
     g = regions_on_grid(net, (-1, 1), (-1, 1), resolution=101)
     assert g.labels.shape == (101, 101)
     # two lines that are parallel give 3 regions, not 4
-    net2 = Sequential(_set(Linear(2, 2, init="zeros"), [[1, 0], [1, 0]], [0, -0.5]), ReLU())
+    net2 = Sequential(Linear.from_weights([[1, 0], [1, 0]], [0, -0.5]), ReLU())
     assert count_linear_regions(net2, grid=((-1, 1), (-1, 1)), resolution=101) == 3
 
 

@@ -8,15 +8,13 @@ Layout (nbgrader's, with the sources under solutions/):
 The student versions are also copied to chapters/exercises/ for the book (make release).
 """
 import os
-import sys
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
                                     OverwriteKernelspec, SaveAutoGrades)
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # the `grading` package
-from grading.preprocessors import (AutograderNotes, HideHiddenTests, ResilientExecute,  # noqa: E402
+from grading.preprocessors import (AutograderNotes, HideHiddenTests, ResilientExecute,
                                    RestoreTestCells, StderrIsNotFailure)
 
 c = get_config()  # noqa: F821 (provided by traitlets)

@@ -13,7 +13,7 @@ import statistics
 import time
 
 from lib.playground import FEATURES, Playground
-from lib.widgets import PlaygroundWidget
+from lib.playground.widget import PlaygroundWidget
 
 
 def measure(label: str, fn, repeats: int = 40) -> None:

@@ -1,4 +1,4 @@
-"""How long region counting takes (``lib.regions``): run ``.venv/bin/python benchmarks/regions.py``.
+"""How long region counting takes (``lib.lessons.regions``): run ``.venv/bin/python benchmarks/regions.py``.
 
 Timed: ``count_linear_regions`` along a segment (tent-map networks, whose 2^L regions are
 known, and random ReLU networks) and on a 2-D grid. Medians of 5 runs, wall-clock seconds.
@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from lib.depth_separation import shallow_tent_network, tent_map_network
-from lib.regions import count_linear_regions, random_relu_network
+from lib.lessons.depth_separation import shallow_tent_network, tent_map_network
+from lib.lessons.regions import count_linear_regions, random_relu_network
 
 
 def median_time(fn, repeats: int = 5) -> tuple[float, object]:

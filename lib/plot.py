@@ -123,7 +123,7 @@ def plot_hyperplane(w, b, ax, xlim=None, ylim=None, normal: bool = True, color="
         origin; it points to the side where the neuron is positive (z > 0).
     Returns the Axes (nothing is drawn when the line misses the box or w = 0).
     """
-    from .neuron import hyperplane_segment
+    from lib.lessons.neuron import hyperplane_segment
 
     xlim = xlim or ax.get_xlim()
     ylim = ylim or ax.get_ylim()

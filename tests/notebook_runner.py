@@ -68,8 +68,7 @@ def _failing_cell(nb) -> tuple[int, str]:
 
 # --- the book's executor, shared with `make book` ----------------------------------------------
 
-sys.path.insert(0, str(ROOT / "book_ext"))
-from engine_fingerprint import engine_cache_dir  # noqa: E402
+from book_ext.engine_fingerprint import engine_cache_dir  # noqa: E402
 
 
 def read_as_book(path: Path) -> nbformat.NotebookNode:

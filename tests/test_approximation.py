@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.approximation import (bump_network, bumps_network, max_error, relu_interpolation_network,
+from lib.lessons.approximation import (bump_network, bumps_network, max_error, relu_interpolation_network,
                                rms_error, step_network, tower_network, tower_units)
 from lib.nn import Linear, ReLU, Sigmoid
 

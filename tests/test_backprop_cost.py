@@ -1,4 +1,4 @@
-"""lib.backprop_cost: three ways to the same gradients, and their cost counted exactly.
+"""lib.lessons.backprop_cost: three ways to the same gradients, and their cost counted exactly.
 
 The expected counts are derived here by hand from the architecture, not read from the code:
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.backprop_cost import (Counted, OpCounter, backprop_gradients, counted, counted_mlp,
+from lib.lessons.backprop_cost import (Counted, OpCounter, backprop_gradients, counted, counted_mlp,
                                finite_difference_gradients, no_reuse_gradients)
 from lib.gradcheck import relative_error
 from lib.losses import BinaryCrossEntropy, MeanSquaredError

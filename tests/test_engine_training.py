@@ -16,7 +16,7 @@ from lib.data import circle, load_mnist, xor_truth_table
 from lib.losses import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
 from lib.nn import Linear, ReLU, Sigmoid, Tanh, mlp
 from lib.optim import SGD, Adam
-from lib.perceptron import perceptron_learning, perceptron_predict
+from lib.lessons.perceptron import perceptron_learning, perceptron_predict
 from lib.train import TrainingDiverged, evaluate, fit
 
 

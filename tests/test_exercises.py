@@ -20,8 +20,7 @@ import pytest
 from notebook_runner import ROOT
 from solution_leaks import SecretIndex, document_text, find_leaks, read_secrets
 
-import sys
-sys.path.insert(0, str(ROOT))
+
 from grading.submissions import prepare  # noqa: E402
 
 ASSIGNMENTS = ["01_neurons_perceptron", "02_losses_softmax", "03_backpropagation",
@@ -303,7 +302,7 @@ def test_validate_passes_on_solutions_and_fails_on_blank_releases(course):
 
 def test_checks_report_type_then_shape_then_values():
     import numpy as np
-    from lib.exercise_checks import check_array
+    from lib.exercises.checks import check_array
     expected = np.zeros((2, 3))
     for got, phrase in [(None, "forget to `return`"), ([[0.0] * 3] * 2, "should be a NumPy array"),
                         (np.zeros((2, 3), dtype=int), "integer dtype"), (np.zeros((3, 2)), "transposed"),
@@ -315,7 +314,7 @@ def test_checks_report_type_then_shape_then_values():
 
 def test_check_gradients_names_the_wrong_gradient_and_by_how_much():
     import numpy as np
-    from lib.exercise_checks import check_gradients
+    from lib.exercises.checks import check_gradients
     rng = np.random.default_rng(0)
     ref = {"dx": rng.standard_normal((4, 3)), "dW": rng.standard_normal((2, 3)), "db": rng.standard_normal(2)}
     got = dict(ref, dW=2 * ref["dW"])
@@ -335,7 +334,7 @@ def test_forbid_catches_every_route_to_the_library_and_restores_it():
     import numpy as np
     import lib.functional
     import lib.nn
-    from lib.exercise_checks import UsedLibraryImplementation, forbid
+    from lib.exercises.checks import UsedLibraryImplementation, forbid
     from lib.functional import softmax                     # bound before the block
 
     class MyLinear(lib.nn.Linear):

@@ -1,4 +1,4 @@
-"""lib.loss_surfaces: exact gradients, and gradient descent behaving as the theory says.
+"""lib.lessons.loss_surfaces: exact gradients, and gradient descent behaving as the theory says.
 
 The expected behaviour is derived independently of the code under test: gradients from
 central differences, eigenvalues from numpy.linalg, the step-by-step contraction (1 - alpha
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lib.gradcheck import numerical_gradient, relative_error
-from lib.loss_surfaces import GaussianWells, Quadratic, gradient_descent
+from lib.lessons.loss_surfaces import GaussianWells, Quadratic, gradient_descent
 
 BOWLS = [Quadratic((1.0, 10.0)), Quadratic((0.5, 4.0), angle=0.6, center=(1.0, -0.5)),
          Quadratic((2.0, 3.0), angle=-1.1), Quadratic((0.05, 20.0), angle=0.3)]

@@ -10,8 +10,7 @@ import pytest
 import notebook_runner
 from notebook_runner import NotebookFailed, ROOT, execute_book_notebook
 
-sys.path.insert(0, str(ROOT / "book_ext"))
-from engine_fingerprint import KEEP, engine_cache_dir, engine_fingerprint  # noqa: E402
+from book_ext.engine_fingerprint import KEEP, engine_cache_dir, engine_fingerprint  # noqa: E402
 
 HEADER = """---
 jupytext:

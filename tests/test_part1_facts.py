@@ -11,18 +11,18 @@ import numpy as np
 import pytest
 
 from lib import functional as F
-from lib.confusion import confusion_matrix
+from lib.lessons.confusion import confusion_matrix
 from lib.data import load_mnist, xor_truth_table
-from lib.linear_separability import best_linear_accuracy, is_linearly_separable, linear_dichotomies
+from lib.lessons.linear_separability import best_linear_accuracy, is_linearly_separable, linear_dichotomies
 from lib.losses import BinaryCrossEntropy, SoftmaxCrossEntropy
-from lib.naive_losses import naive_binary_cross_entropy, naive_softmax, naive_softmax_cross_entropy
-from lib.neuron import (hyperplane_segment, layer_as_loop_of_neurons, layer_as_matrix_product,
+from lib.lessons.naive_losses import naive_binary_cross_entropy, naive_softmax, naive_softmax_cross_entropy
+from lib.lessons.neuron import (hyperplane_segment, layer_as_loop_of_neurons, layer_as_matrix_product,
                         neuron, neuron_bias_trick)
 from lib.nn import Linear
 from lib.optim import SGD
-from lib.perceptron import perceptron_learning, perceptron_predict
+from lib.lessons.perceptron import perceptron_learning, perceptron_predict
 from lib.train import fit
-from lib.two_layer_xor import hand_crafted_xor_network, hidden_representation, train_xor_network
+from lib.lessons.two_layer_xor import hand_crafted_xor_network, hidden_representation, train_xor_network
 
 XOR_X, XOR_T = xor_truth_table()
 
@@ -269,7 +269,7 @@ def test_learned_two_layer_network_reaches_full_accuracy():
 
 def test_speed_measurement_reports_each_width_and_agreeing_outputs():
     """Structure only: timings are machine-dependent and never asserted."""
-    from lib.neuron import time_loop_against_matrix_product
+    from lib.lessons.neuron import time_loop_against_matrix_product
     rows = time_loop_against_matrix_product([3, 7], n_in=5, n_samples=4, repeats=1, rng=0)
     assert [r["width"] for r in rows] == [3, 7]
     for r in rows:

@@ -1,4 +1,4 @@
-"""The playground (lib.playground) without a display, and its widget (lib.widgets) built
+"""The playground (lib.playground) without a display, and its widget (lib.playground.widget) built
 headless: every control set once, step and reset pressed, the state checked."""
 from __future__ import annotations
 
@@ -309,7 +309,7 @@ ipywidgets = pytest.importorskip("ipywidgets")
 
 @pytest.fixture
 def widget():
-    from lib.widgets import PlaygroundWidget
+    from lib.playground.widget import PlaygroundWidget
     return PlaygroundWidget(dataset="circle", hidden=(3, 2), n_points=100, resolution=12, seed=0)
 
 
@@ -410,7 +410,7 @@ def test_widget_export_button_writes_a_file_that_loads(widget, tmp_path):
 
 
 def test_parse_points_names_the_bad_line():
-    from lib.widgets import parse_points
+    from lib.playground.widget import parse_points
     X, t = parse_points("# my points\n0.1, 0.2, 1\n\n-0.3 0.4 0\n")
     np.testing.assert_array_equal(X, [[0.1, 0.2], [-0.3, 0.4]])
     np.testing.assert_array_equal(t, [1, 0])
@@ -421,7 +421,7 @@ def test_parse_points_names_the_bad_line():
 
 
 def test_draw_network_has_one_picture_per_node():
-    from lib.widgets import draw_network
+    from lib.playground.widget import draw_network
     pg = Playground(features=("x1", "x2", "sin(x1)"), hidden=(4, 2), n_points=40)
     fig = draw_network(pg, resolution=10)
     visible = [ax for ax in fig.axes if ax.get_visible()]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.depth_separation import shallow_tent_network, tent_map, tent_map_network
+from lib.lessons.depth_separation import shallow_tent_network, tent_map, tent_map_network
 from lib.nn import Linear, ReLU, Sequential, Sigmoid, mlp
-from lib.regions import (activation_patterns, count_linear_regions, random_relu_network,
+from lib.lessons.regions import (activation_patterns, count_linear_regions, random_relu_network,
                          regions_on_grid, regions_on_line)
 
 

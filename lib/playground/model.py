@@ -3,7 +3,7 @@
 Everything the playground's web page does except drawing: a 2-D data set, a choice of input
 features (x1, x2, x1^2, x2^2, x1*x2, sin x1, sin x2), a fully connected network with 0 to 6
 hidden layers, mini-batch gradient descent with an optional L1 or L2 penalty, training and
-test loss per epoch, and each neuron's output on a grid of the plane. ``lib.widgets`` draws
+test loss per epoch, and each neuron's output on a grid of the plane. ``lib.playground.widget`` draws
 it; the tests and the book drive it without a display.
 
     >>> pg = Playground(dataset="circle", features=("x1^2", "x2^2"), hidden=(), seed=0)
@@ -28,13 +28,13 @@ from typing import Callable
 
 import numpy as np
 
-from .data import DATASETS, make_dataset, train_test_split
-from .functional import sigmoid
-from .losses import BinaryCrossEntropy, MeanSquaredError
-from .nn import Identity, Layer, Linear, ReLU, Sequential, Sigmoid, Tanh, mlp
-from .optim import SGD
-from .plot import grid_points
-from .train import accuracy, iterate_minibatches
+from lib.data import DATASETS, make_dataset, train_test_split
+from lib.functional import sigmoid
+from lib.losses import BinaryCrossEntropy, MeanSquaredError
+from lib.nn import Identity, Layer, Linear, ReLU, Sequential, Sigmoid, Tanh, mlp
+from lib.optim import SGD
+from lib.plot import grid_points
+from lib.train import accuracy, iterate_minibatches
 
 __all__ = ["FEATURES", "FEATURE_LABELS", "ACTIVATIONS", "LOSSES", "REGULARIZATIONS",
            "MAX_HIDDEN_LAYERS", "feature_map", "penalty", "penalty_gradient",

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from .nn import Linear, ReLU, Sequential, Sigmoid
+from lib.nn import Linear, ReLU, Sequential, Sigmoid
 
 __all__ = ["step_network", "bump_network", "bumps_network", "relu_interpolation_network",
            "tower_network", "tower_units", "max_error", "rms_error", "grid_in_cube"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .nn import Linear, ReLU, Sequential
+from lib.nn import Linear, ReLU, Sequential
 
 __all__ = ["tent_map", "tent_map_network", "shallow_tent_network"]
 

@@ -1,7 +1,7 @@
 """The playground as a notebook widget: controls on top, the network drawn as columns of
 small heat maps (one per neuron), the decision boundary and loss curves on the right.
 
-    from lib.widgets import playground_widget
+    from lib.playground.widget import playground_widget
     playground_widget(dataset="spiral", hidden=(8, 8))      # in a notebook cell
 
 Needs only ipywidgets and matplotlib (plain Jupyter, JupyterLab, VS Code, Colab). The model is
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .playground import (ACTIVATIONS, FEATURE_LABELS, FEATURES, MAX_HIDDEN_LAYERS,
+from lib.playground.model import (ACTIVATIONS, FEATURE_LABELS, FEATURES, MAX_HIDDEN_LAYERS,
                          REGULARIZATIONS, TRAINING_SETTINGS, Playground)
-from .plot import CLASS_COLORS, class_colormap
+from lib.plot import CLASS_COLORS, class_colormap
 
 __all__ = ["PlaygroundWidget", "playground_widget", "draw_boundary", "draw_network",
            "parse_points", "heatmap_png"]

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gradcheck import numerical_gradient
-from .losses import Loss
-from .nn import Layer, Linear, Sequential, Tanh, mlp
+from lib.gradcheck import numerical_gradient
+from lib.losses import Loss
+from lib.nn import Layer, Linear, Sequential, Tanh, mlp
 
 __all__ = ["OpCounter", "Counted", "counted", "counted_mlp", "backprop_gradients",
            "no_reuse_gradients", "finite_difference_gradients", "METHODS"]

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .nn import Identity, Layer, Linear, ReLU, Sequential, mlp
-from .plot import grid_points
+from lib.nn import Identity, Layer, Linear, ReLU, Sequential, mlp
+from lib.plot import grid_points
 
 __all__ = ["random_relu_network", "relu_network_layers", "activation_patterns", "LineRegions", "GridRegions",
            "regions_on_line", "regions_on_grid", "count_linear_regions"]

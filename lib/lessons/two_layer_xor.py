@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import xor_truth_table
-from .losses import BinaryCrossEntropy
-from .nn import Linear, Sequential, Sigmoid, mlp
-from .optim import SGD
-from .train import History, fit
+from lib.data import xor_truth_table
+from lib.losses import BinaryCrossEntropy
+from lib.nn import Linear, Sequential, Sigmoid, mlp
+from lib.optim import SGD
+from lib.train import History, fit
 
 __all__ = ["hand_crafted_xor_network", "hidden_representation", "train_xor_network"]
 

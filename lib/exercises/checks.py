@@ -168,7 +168,7 @@ def check_gradients(got: Mapping[str, Any], expected: Mapping[str, Any], *,
 def _raiser_code(message: str, freevars: tuple[str, ...]) -> types.CodeType:
     """A code object that raises UsedLibraryImplementation(message), with matching free variables."""
     # the code runs with the *library* function's globals, so it imports what it needs by itself
-    raise_line = ("raise __import__('lib.exercise_checks', fromlist=['_'])"
+    raise_line = ("raise __import__('lib.exercises.checks', fromlist=['_'])"
                   f".UsedLibraryImplementation({message!r})")
     # a closure's code must name the same free variables as the one it replaces
     lines = ["def _outer():"] + [f"    {v} = None" for v in freevars] + [

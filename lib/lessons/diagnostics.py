@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .losses import Loss
-from .nn import Layer, Linear, ReLU, Sequential
+from lib.losses import Loss
+from lib.nn import Layer, Linear, ReLU, Sequential
 
 __all__ = ["relu_pre_activations", "count_dead_relus", "gradient_norms_per_layer"]
 

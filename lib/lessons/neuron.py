@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from .perceptron import add_bias_input
+from lib.lessons.perceptron import add_bias_input
 
 __all__ = ["neuron", "neuron_bias_trick", "layer_as_loop_of_neurons", "layer_as_matrix_product",
            "hyperplane_segment", "time_loop_against_matrix_product"]

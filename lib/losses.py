@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
-from .nn import ShapeError, _as_float_batch
+from .nn import ShapeError, as_float_batch
 
 __all__ = ["Loss", "MeanSquaredError", "BinaryCrossEntropy", "SoftmaxCrossEntropy"]
 
@@ -55,7 +55,7 @@ def _as_2d_outputs(z, where: str) -> np.ndarray:
     z = np.asarray(z)
     if z.ndim == 1:
         z = z.reshape(-1, 1)
-    return _as_float_batch(z, where)
+    return as_float_batch(z, where)
 
 
 class MeanSquaredError(Loss):
@@ -122,7 +122,7 @@ class SoftmaxCrossEntropy(Loss):
     """
 
     def forward(self, z, t) -> float:
-        z = _as_float_batch(z, f"{self.name}.forward (logits)")
+        z = as_float_batch(z, f"{self.name}.forward (logits)")
         n, k = z.shape
         labels, T = self._labels_or_matrix(t, n, k, z.dtype)
         log_p = F.log_softmax(z, axis=1)

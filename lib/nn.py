@@ -22,7 +22,7 @@ import numpy as np
 from . import functional as F
 
 __all__ = ["Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Sequential",
-           "ShapeError", "mlp", "parameters_of"]
+           "ShapeError", "mlp", "layers_of", "parameters_of", "as_float_batch", "takes_input_grad"]
 
 
 class ShapeError(ValueError):
@@ -54,13 +54,9 @@ class Layer:
     def backward(self, grad_out: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def zero_grad(self) -> None:
-        for g in self.grads.values():
-            g[...] = 0
-
     # -- checks shared by every layer: they make mistakes readable ---------------------------
     def _check_input(self, x, n_in: int | None = None) -> np.ndarray:
-        x = _as_float_batch(x, where=f"{self.name}.forward")
+        x = as_float_batch(x, where=f"{self.name}.forward")
         if n_in is not None and x.shape[1] != n_in:
             raise ShapeError(
                 f"{self.name}: input has shape {x.shape} but this layer expects (n, {n_in}) "
@@ -82,8 +78,12 @@ class Layer:
         return grad_out
 
 
-def _as_float_batch(x, where: str) -> np.ndarray:
-    """Return ``x`` as a 2-D float array or raise a message that says what to fix."""
+def as_float_batch(x, where: str) -> np.ndarray:
+    """Return ``x`` as a 2-D float batch (n, features) or raise a message that says what to fix.
+
+    ``where`` names the caller in the message (``"Linear(2 -> 3).forward"``, ``"fit (X)"``):
+    layers, losses and ``fit`` check their inputs with it.
+    """
     # fast path, taken by every call inside a network: a non-empty 2-D float ndarray
     if type(x) is np.ndarray and x.ndim == 2 and x.dtype.kind == "f" and x.shape[0]:
         return x
@@ -219,7 +219,7 @@ class ReLU(_Activation):
     """a = max(0, z);  da/dz = 1 for z > 0 and 0 otherwise (0 at z = 0, where none exists)."""
 
     def _f(self, z):
-        return np.maximum(z, 0)
+        return F.relu(z)
 
     def _backward(self, grad_out, z, a):
         # g * (z > 0): a float times a bool mask keeps g's dtype, and is several times faster
@@ -270,10 +270,11 @@ class Sequential(Layer):
             if not isinstance(layer, Layer):
                 raise TypeError(f"Sequential: item {i} is {layer!r}, not a Layer.")
         self.layers = list(layers)
-        super().__init__()
+        # not Layer.__init__: params and grads are read-only views of the layers' own
+        self.name = self.describe()
+        self._cache = ()
         for i, layer in enumerate(self.layers):
             layer.name = f"layer {i} ({layer.describe()})"
-        self._cache = ()
 
     def describe(self) -> str:
         return "Sequential(" + ", ".join(l.describe() for l in getattr(self, "layers", [])) + ")"
@@ -292,26 +293,9 @@ class Sequential(Layer):
     def params(self) -> dict[str, np.ndarray]:
         return {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.params.items()}
 
-    @params.setter
-    def params(self, value):  # Layer.__init__ assigns {}; parameters live in the layers
-        pass
-
     @property
     def grads(self) -> dict[str, np.ndarray]:
         return {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.grads.items()}
-
-    @grads.setter
-    def grads(self, value):
-        pass
-
-    def parameters(self) -> Iterator[tuple[Layer, str]]:
-        """(layer, key) pairs of every parameter, for optimisers."""
-        for layer in self.layers:
-            yield from ((layer, k) for k in layer.params)
-
-    def zero_grad(self) -> None:
-        for layer in self.layers:
-            layer.zero_grad()
 
     def forward(self, x):
         for layer in self.layers:
@@ -348,11 +332,18 @@ def takes_input_grad(layer: Layer) -> bool:
     return _backward_takes_input_grad(type(layer))
 
 
+def layers_of(model: Layer) -> list[Layer]:
+    """The layers of a model, first to last: a ``Sequential``'s list, or ``[model]`` for one layer.
+
+    The one walker over a network: optimisers, diagnostics, region counting and the playground
+    go through it.
+    """
+    return model.layers if isinstance(model, Sequential) else [model]
+
+
 def parameters_of(model: Layer) -> Iterator[tuple[Layer, str]]:
-    """(layer, key) pairs of a model's parameters, whether it is a Sequential or one layer."""
-    if isinstance(model, Sequential):
-        return model.parameters()
-    return ((model, k) for k in model.params)
+    """(layer, key) pairs of every parameter of a model, for optimisers."""
+    return ((layer, k) for layer in layers_of(model) for k in layer.params)
 
 
 def mlp(sizes: list[int], activation: type[Layer] = ReLU, rng=None, dtype=np.float64,

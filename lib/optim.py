@@ -15,16 +15,16 @@ __all__ = ["SGD", "Adam"]
 
 
 class Optimizer:
+    """Holds the model's (layer, key) pairs and the learning rate alpha; ``step()`` updates.
+
+    No ``zero_grad``: every ``backward`` overwrites the gradients it computes.
+    """
+
     def __init__(self, model: Layer, lr: float):
         if not lr > 0:
             raise ValueError(f"{type(self).__name__}: the learning rate must be positive, got {lr}.")
         self.lr = float(lr)
         self.slots = list(parameters_of(model))
-        self.model = model
-
-    def zero_grad(self) -> None:
-        for layer, key in self.slots:
-            layer.grads[key][...] = 0
 
     def step(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

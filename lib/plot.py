@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["class_colormap", "grid_points", "plot_decision_boundary", "plot_history", "plot_digits",
+from lib.data.grid import grid_points
+
+__all__ = ["class_colormap", "plot_decision_boundary", "plot_history", "plot_digits",
            "plot_weight_images", "plot_hyperplane", "CLASS_COLORS"]
 
 # colour-blind-safe pair (Okabe & Ito): orange for class 0, blue for class 1
@@ -14,14 +16,6 @@ def class_colormap():
     """Orange (class 0, z < 0) - white (the boundary) - blue (class 1, z > 0), for shading planes."""
     from matplotlib.colors import LinearSegmentedColormap
     return LinearSegmentedColormap.from_list("classes", [CLASS_COLORS[0], "#FFFFFF", CLASS_COLORS[1]])
-
-
-def grid_points(xlim=(-1.2, 1.2), ylim=(-1.2, 1.2), resolution: int = 200):
-    """A (resolution^2, 2) array of points covering the box, and the two mesh arrays."""
-    xs = np.linspace(*xlim, resolution)
-    ys = np.linspace(*ylim, resolution)
-    xx, yy = np.meshgrid(xs, ys)
-    return np.column_stack([xx.ravel(), yy.ravel()]), xx, yy
 
 
 def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=None,
@@ -40,7 +34,7 @@ def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=Non
         lo, hi = (X.min(axis=0) - 0.2, X.max(axis=0) + 0.2) if X is not None else ((-1.2,) * 2, (1.2,) * 2)
         xlim = xlim or (lo[0], hi[0])
         ylim = ylim or (lo[1], hi[1])
-    P, xx, yy = grid_points(xlim, ylim, resolution)
+    P, (xx, yy) = grid_points([xlim, ylim], resolution)
     p = np.asarray(predict(P), dtype=float).reshape(xx.shape)
     ax.contourf(xx, yy, p, levels=np.linspace(0, 1, levels), cmap=class_colormap(), alpha=0.6)
     ax.contour(xx, yy, p, levels=[0.5], colors="k", linewidths=1.2)
@@ -61,7 +55,7 @@ def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=Non
 
 
 def plot_history(history, ax=None, metric: str = "loss", title: str | None = None):
-    """Training (and validation) curve of ``metric`` ("loss" or "accuracy") per epoch."""
+    """Training (and test) curve of ``metric`` ("loss" or "accuracy") per epoch."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -69,9 +63,9 @@ def plot_history(history, ax=None, metric: str = "loss", title: str | None = Non
     train = getattr(history, f"train_{metric}")
     epochs = np.arange(1, len(train) + 1)
     ax.plot(epochs, train, label="train")
-    val = getattr(history, f"val_{metric}")
-    if val:
-        ax.plot(epochs, val, label="validation", linestyle="--")
+    test = getattr(history, f"test_{metric}")
+    if test:
+        ax.plot(epochs, test, label="test", linestyle="--")
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
     ax.legend()

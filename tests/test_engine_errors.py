@@ -189,11 +189,11 @@ def test_fit_checks_that_inputs_and_targets_match():
         SGD(model, lr=0)
 
 
-def test_fit_refuses_a_validation_set_without_its_targets():
+def test_fit_refuses_a_test_set_without_its_targets():
     X, t = np.zeros((4, 3)), np.array([0, 1, 0, 1])
     model = Linear(3, 2, rng=0)
-    with pytest.raises(ValueError, match="both X_val and t_val"):
-        fit(model, SoftmaxCrossEntropy(), SGD(model), X, t, X_val=X, progress=False)
+    with pytest.raises(ValueError, match="both X_test and t_test"):
+        fit(model, SoftmaxCrossEntropy(), SGD(model), X, t, X_test=X, progress=False)
 
 
 def test_linear_from_weights_holds_exactly_the_given_weights():

@@ -97,9 +97,9 @@ def test_fit_history_on_a_normal_run():
     X, t = circle(100, rng=0)
     model = mlp([2, 8, 1], Tanh, rng=0)
     history = fit(model, BinaryCrossEntropy(), SGD(model, lr=0.5), X, t, epochs=30,
-                  batch_size=10, X_val=X[:20], t_val=t[:20], progress=False)
+                  batch_size=10, X_test=X[:20], t_test=t[:20], progress=False)
     assert not history.diverged and history.message == ""
-    assert history.epochs == 30 == len(history.val_loss) == len(history["val_accuracy"])
+    assert history.epochs == 30 == len(history.test_loss) == len(history["test_accuracy"])
     assert history.train_loss[-1] < history.train_loss[0]
     # the recorded numbers are what evaluate says about the final model
     loss, acc = evaluate(model, BinaryCrossEntropy(), X, t)
@@ -195,20 +195,20 @@ def mnist():
 def train_on_mnist(sizes, mnist, epochs=5):
     model = mlp(sizes, ReLU, rng=0, dtype=np.float32)
     history = fit(model, SoftmaxCrossEntropy(), SGD(model, lr=0.1), mnist.X_train,
-                  mnist.t_train, epochs=epochs, batch_size=64, X_val=mnist.X_test,
-                  t_val=mnist.t_test, rng=0, progress=False)
+                  mnist.t_train, epochs=epochs, batch_size=64, X_test=mnist.X_test,
+                  t_test=mnist.t_test, rng=0, progress=False)
     assert not history.diverged
     return history
 
 
 def test_softmax_regression_on_the_shipped_mnist(mnist):
     history = train_on_mnist([784, 10], mnist)
-    assert history.val_accuracy[-1] > 0.88          # measured 0.8985
+    assert history.test_accuracy[-1] > 0.88          # measured 0.8985
     assert history.train_accuracy[-1] > 0.89        # measured 0.9086
-    assert history.val_loss[-1] < history.val_loss[0]
+    assert history.test_loss[-1] < history.test_loss[0]
 
 
 def test_small_mlp_on_the_shipped_mnist(mnist):
     history = train_on_mnist([784, 64, 10], mnist)
-    assert history.val_accuracy[-1] > 0.90          # measured 0.9135
+    assert history.test_accuracy[-1] > 0.90          # measured 0.9135
     assert history.train_accuracy[-1] > 0.92        # measured 0.9330

@@ -88,6 +88,6 @@ def test_one_layer_of_n_lines_in_the_plane_at_most_zaslavsky():
         net = mlp([2, 10, 1], ReLU, rng=seed)
         assert count_linear_regions(net, grid=((-1, 1), (-1, 1)), resolution=300) == 2 * 10
         # n lines in general position: regions met <= 1 + n + C(n, 2)
-        net = random_relu_network([2, 10, 1], seed=seed)
+        net = random_relu_network([2, 10, 1], rng=seed)
         n = count_linear_regions(net, grid=((-1, 1), (-1, 1)), resolution=300)
         assert n <= 1 + 10 + comb(10, 2)

@@ -9,7 +9,7 @@ function has kinks, like ReLU at 0); above 1e-2 it is wrong.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -135,8 +135,8 @@ class Linear(Layer):
         self.grads["b"] = np.zeros_like(self.params["b"])
 
     @classmethod
-    def from_weights(cls, W, b=0.0, dtype=np.float64) -> "Linear":
-        """A layer with the given weights: W of shape (n_out, n_in), b of shape (n_out,) or a scalar.
+    def from_weights(cls, W, b=0.0, dtype=np.float64) -> Linear:
+        """A layer with the given weights: W (n_out, n_in), b of shape (n_out,) or a scalar.
 
         For networks built by hand (the XOR network, bumps, the tent map) rather than trained.
         """
@@ -277,10 +277,11 @@ class Sequential(Layer):
             layer.name = f"layer {i} ({layer.describe()})"
 
     def describe(self) -> str:
-        return "Sequential(" + ", ".join(l.describe() for l in getattr(self, "layers", [])) + ")"
+        inner = ", ".join(layer.describe() for layer in getattr(self, "layers", []))
+        return f"Sequential({inner})"
 
     def __repr__(self) -> str:
-        body = "\n".join(f"  ({i}) {l.describe()}" for i, l in enumerate(self.layers))
+        body = "\n".join(f"  ({i}) {layer.describe()}" for i, layer in enumerate(self.layers))
         return f"Sequential(\n{body}\n)"
 
     def __getitem__(self, i):
@@ -291,11 +292,13 @@ class Sequential(Layer):
 
     @property
     def params(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.params.items()}
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in layer.params.items()}
 
     @property
     def grads(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.grads.items()}
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in layer.grads.items()}
 
     def forward(self, x):
         for layer in self.layers:
@@ -321,7 +324,7 @@ class Sequential(Layer):
         return sum(p.size for p in self.params.values())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _backward_takes_input_grad(cls: type) -> bool:
     return "input_grad" in inspect.signature(cls.backward).parameters
 

@@ -22,7 +22,8 @@ class Optimizer:
 
     def __init__(self, model: Layer, lr: float):
         if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: the learning rate must be positive, got {lr}.")
+            raise ValueError(f"{type(self).__name__}: the learning rate must be positive, "
+                             f"got {lr}.")
         self.lr = float(lr)
         self.slots = list(parameters_of(model))
 

@@ -13,9 +13,10 @@ CLASS_COLORS = ("#E69F00", "#0072B2")
 
 
 def class_colormap():
-    """Orange (class 0, z < 0) - white (the boundary) - blue (class 1, z > 0), for shading planes."""
+    """Orange (class 0, z < 0) - white (the boundary) - blue (class 1, z > 0), for planes."""
     from matplotlib.colors import LinearSegmentedColormap
-    return LinearSegmentedColormap.from_list("classes", [CLASS_COLORS[0], "#FFFFFF", CLASS_COLORS[1]])
+    colors = [CLASS_COLORS[0], "#FFFFFF", CLASS_COLORS[1]]
+    return LinearSegmentedColormap.from_list("classes", colors)
 
 
 def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=None,
@@ -31,7 +32,10 @@ def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=Non
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     if xlim is None or ylim is None:
-        lo, hi = (X.min(axis=0) - 0.2, X.max(axis=0) + 0.2) if X is not None else ((-1.2,) * 2, (1.2,) * 2)
+        if X is not None:
+            lo, hi = X.min(axis=0) - 0.2, X.max(axis=0) + 0.2
+        else:
+            lo, hi = (-1.2, -1.2), (1.2, 1.2)
         xlim = xlim or (lo[0], hi[0])
         ylim = ylim or (lo[1], hi[1])
     P, (xx, yy) = grid_points([xlim, ylim], resolution)

@@ -12,7 +12,8 @@ from .losses import Loss
 from .nn import Layer, as_float_batch, takes_input_grad
 from .optim import Optimizer
 
-__all__ = ["fit", "train_epoch", "History", "evaluate", "accuracy", "iterate_minibatches", "TrainingDiverged"]
+__all__ = ["fit", "train_epoch", "History", "evaluate", "accuracy", "iterate_minibatches",
+           "TrainingDiverged"]
 
 
 class TrainingDiverged(RuntimeWarning):
@@ -129,8 +130,8 @@ def fit(model: Layer, loss: Loss, optimizer: Optimizer, X, t, *, epochs: int = 1
                 if bad is not None:
                     history.diverged = True
                     history.message = (
-                        f"Training stopped in epoch {epoch + 1}: the loss became {bad}. The learning "
-                        f"rate ({optimizer.lr}) is probably too large; try a smaller one.")
+                        f"Training stopped in epoch {epoch + 1}: the loss became {bad}. The "
+                        f"learning rate ({optimizer.lr}) is probably too large; try a smaller one.")
                     warnings.warn(history.message, TrainingDiverged, stacklevel=2)
                     return history
                 _record_epoch(history, model, loss, X, t, X_test, t_test)
@@ -180,5 +181,5 @@ def _backward_for_training(model: Layer, grad_out: np.ndarray) -> None:
 def _progress_bar(total: int, enabled: bool):  # -> tqdm | None
     if not enabled:
         return None
-    from tqdm.auto import tqdm   # notebook widget under Jupyter, text bar elsewhere
+    from tqdm.auto import tqdm  # notebook widget under Jupyter, text bar elsewhere
     return tqdm(total=total, desc="epochs", leave=False)

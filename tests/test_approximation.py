@@ -4,8 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.lessons.approximation import (bump_network, bumps_network, max_error, relu_interpolation_network,
-                               rms_error, step_network, tower_network, tower_units)
+from lib.lessons.approximation import (
+    bump_network,
+    bumps_network,
+    max_error,
+    relu_interpolation_network,
+    rms_error,
+    step_network,
+    tower_network,
+    tower_units,
+)
 from lib.nn import Linear, ReLU, Sigmoid
 
 
@@ -73,7 +81,8 @@ def test_towers_in_2d():
     # at a cell centre the network gives f(centre)
     c = np.array([[0.5 / 8 + 3 / 8, 0.5 / 8 + 5 / 8]])
     assert net(c)[0, 0] == pytest.approx(g(c)[0], abs=1e-6)
-    e4, e8 = rms_error(tower_network(g, 4, 2), g, d=2, n_per_axis=64), rms_error(net, g, d=2, n_per_axis=64)
+    e4 = rms_error(tower_network(g, 4, 2), g, d=2, n_per_axis=64)
+    e8 = rms_error(net, g, d=2, n_per_axis=64)
     assert e8 < e4 and e8 < 0.07
 
 

@@ -103,7 +103,7 @@ def test_object_arrays_are_refused():
 
 # ----------------------------------------------------------------------------- order of calls
 @pytest.mark.parametrize("layer", [Linear(3, 2, rng=0), Sigmoid(), Tanh(), ReLU()],
-                         ids=lambda l: type(l).__name__)
+                         ids=lambda layer: type(layer).__name__)
 def test_backward_before_forward_says_to_run_forward_first(layer):
     with pytest.raises(RuntimeError) as e:
         layer.backward(np.zeros((1, 2)))
@@ -117,7 +117,7 @@ def test_backward_before_forward_in_a_sequential_names_the_layer():
 
 
 @pytest.mark.parametrize("loss", [MeanSquaredError(), BinaryCrossEntropy(), SoftmaxCrossEntropy()],
-                         ids=lambda l: l.name)
+                         ids=lambda loss: loss.name)
 def test_loss_backward_before_forward(loss):
     with pytest.raises(RuntimeError) as e:
         loss.backward()

@@ -13,10 +13,10 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from lib.data import circle, load_mnist, xor_truth_table
+from lib.lessons.perceptron import perceptron_learning, perceptron_predict
 from lib.losses import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
 from lib.nn import Linear, ReLU, Sigmoid, Tanh, mlp
 from lib.optim import SGD, Adam
-from lib.lessons.perceptron import perceptron_learning, perceptron_predict
 from lib.train import TrainingDiverged, evaluate, fit
 
 

@@ -10,10 +10,10 @@ import pytest
 from lib.data import make_dataset
 from lib.lessons.depth_separation import shallow_tent_network, tent_map_network
 from lib.lessons.diagnostics import count_dead_relus, gradient_norms_per_layer
+from lib.lessons.regions import count_linear_regions, random_relu_network
 from lib.losses import BinaryCrossEntropy
 from lib.nn import Linear, ReLU, Sequential, Sigmoid, mlp
 from lib.optim import SGD
-from lib.lessons.regions import count_linear_regions, random_relu_network
 from lib.train import fit
 
 

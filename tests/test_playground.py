@@ -10,8 +10,15 @@ import pytest
 from lib.data import grid_points
 from lib.gradcheck import numerical_gradient, relative_error
 from lib.nn import Identity, Linear, ReLU, Sigmoid, Tanh
-from lib.playground import (FEATURES, Playground, PlaygroundConfig, feature_map,
-                            load_playground, penalty, penalty_gradient)
+from lib.playground import (
+    FEATURES,
+    Playground,
+    PlaygroundConfig,
+    feature_map,
+    load_playground,
+    penalty,
+    penalty_gradient,
+)
 
 
 # -- features ----------------------------------------------------------------------------------
@@ -48,17 +55,18 @@ def test_feature_map_rejects_points_that_are_not_2d():
 def test_network_has_the_chosen_layers_and_activation(hidden, activation, cls):
     pg = Playground(features=("x1", "x2", "x1*x2"), hidden=hidden, activation=activation,
                     n_points=40)
-    sizes = [(l.n_in, l.n_out) for l in pg.model.layers if isinstance(l, Linear)]
+    sizes = [(layer.n_in, layer.n_out) for layer in pg.model.layers if isinstance(layer, Linear)]
     widths = [3, *hidden, 1]
     assert sizes == list(zip(widths[:-1], widths[1:]))
-    acts = [l for l in pg.model.layers if not isinstance(l, Linear)]
+    acts = [layer for layer in pg.model.layers if not isinstance(layer, Linear)]
     assert len(acts) == len(hidden) and all(type(a) is cls for a in acts)
 
 
 def test_squared_error_ends_with_a_sigmoid_and_cross_entropy_with_a_logit():
     ce = Playground(loss="cross_entropy", n_points=40)
     se = Playground(loss="squared_error", n_points=40)
-    assert isinstance(ce.model.layers[-1], Linear) and type(ce.loss).__name__ == "BinaryCrossEntropy"
+    assert isinstance(ce.model.layers[-1], Linear)
+    assert type(ce.loss).__name__ == "BinaryCrossEntropy"
     assert isinstance(se.model.layers[-1], Sigmoid) and type(se.loss).__name__ == "MeanSquaredError"
     # same seed, same hidden weights: both give the same p(class 1) before training
     X = np.array([[0.3, -0.7], [1.0, 1.0]])

@@ -5,9 +5,14 @@ import numpy as np
 import pytest
 
 from lib.lessons.depth_separation import shallow_tent_network, tent_map, tent_map_network
+from lib.lessons.regions import (
+    activation_patterns,
+    count_linear_regions,
+    random_relu_network,
+    regions_on_grid,
+    regions_on_line,
+)
 from lib.nn import Linear, ReLU, Sequential, Sigmoid, mlp
-from lib.lessons.regions import (activation_patterns, count_linear_regions, random_relu_network,
-                         regions_on_grid, regions_on_line)
 
 
 def one_layer_1d(breakpoints, out_weights):

@@ -16,7 +16,7 @@ Input is x in [0, 1]^d as rows of shape (n, d); outputs are (n, 1).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -46,8 +46,9 @@ def bump_network(left: float, right: float, height: float, steepness: float) -> 
     _check_positive("steepness", steepness)
     if not right > left:
         raise ValueError(f"a bump needs left < right, got left={left}, right={right}.")
-    return Sequential(Linear.from_weights([[steepness], [steepness]], [-steepness * left, -steepness * right]),
-                      Sigmoid(), Linear.from_weights([[height, -height]], [0.0]))
+    w = steepness
+    return Sequential(Linear.from_weights([[w], [w]], [-w * left, -w * right]), Sigmoid(),
+                      Linear.from_weights([[height, -height]], [0.0]))
 
 
 def _bump_edges(n_bumps: int):
@@ -160,8 +161,8 @@ def tower_network(f: Callable[[np.ndarray], np.ndarray], n_per_axis: int, d: int
     h = np.asarray(f(centres), dtype=float).reshape(-1)
     if h.shape != (len(cells),):
         raise ValueError(f"f must map points of shape (m, {d}) to shape (m,); got {h.shape}.")
-    return Sequential(Linear.from_weights(W1, b1), Sigmoid(), Linear.from_weights(W2, b2), Sigmoid(),
-                      Linear.from_weights(h[None, :], [0.0]))
+    return Sequential(Linear.from_weights(W1, b1), Sigmoid(), Linear.from_weights(W2, b2),
+                      Sigmoid(), Linear.from_weights(h[None, :], [0.0]))
 
 
 def max_error(model, f: Callable[[np.ndarray], np.ndarray], d: int = 1,

@@ -19,7 +19,7 @@ whole grid, for contour plots) and ``grad(theta)`` of the same shape.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

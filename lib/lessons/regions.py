@@ -34,11 +34,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lib.nn import Identity, Layer, Linear, ReLU, Sequential, layers_of, mlp
 from lib.data.grid import grid_points
+from lib.nn import Identity, Layer, Linear, ReLU, Sequential, layers_of, mlp
 
-__all__ = ["random_relu_network", "relu_network_layers", "activation_patterns", "LineRegions", "GridRegions",
-           "regions_on_line", "regions_on_grid", "count_linear_regions"]
+__all__ = ["random_relu_network", "relu_network_layers", "activation_patterns", "LineRegions",
+           "GridRegions", "regions_on_line", "regions_on_grid", "count_linear_regions"]
 
 
 def random_relu_network(sizes: list[int], rng: int | np.random.Generator = 0,
@@ -115,7 +115,8 @@ def activation_patterns(model: Layer, X) -> np.ndarray:
     layers = relu_network_layers(model)
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != layers[0][0].shape[1]:
-        raise ValueError(f"X has shape {X.shape}; the network expects (n, {layers[0][0].shape[1]}).")
+        raise ValueError(f"X has shape {X.shape}; the network expects "
+                         f"(n, {layers[0][0].shape[1]}).")
     return _forward_patterns(layers, X)[1]
 
 

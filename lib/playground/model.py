@@ -3,8 +3,8 @@
 Everything the playground's web page does except drawing: a 2-D data set, a choice of input
 features (x1, x2, x1^2, x2^2, x1*x2, sin x1, sin x2), a fully connected network with 0 to 6
 hidden layers, mini-batch gradient descent with an optional L1 or L2 penalty, training and
-test loss per epoch, and each neuron's output on a grid of the plane. ``lib.playground.widget`` draws
-it; the tests and the book drive it without a display.
+test loss per epoch, and each neuron's output on a grid of the plane.
+``lib.playground.widget`` draws it; the tests and the book drive it without a display.
 
     >>> pg = Playground(dataset="circle", features=("x1^2", "x2^2"), hidden=(), rng=0)
     >>> pg.step(20).test_loss[-1] < pg.test_loss[0]
@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -148,7 +148,7 @@ class PlaygroundConfig:
     rng: int = 0
     points: tuple | None = field(default=None, repr=False)
 
-    def validated(self) -> "PlaygroundConfig":
+    def validated(self) -> PlaygroundConfig:
         """A normalised copy (tuples, plain numbers), or a ValueError that says what to fix."""
         if self.dataset not in DATASET_NAMES:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose from {DATASET_NAMES}.")
@@ -166,7 +166,8 @@ class PlaygroundConfig:
             raise ValueError(f"train_fraction must lie strictly between 0 and 1 (e.g. 0.5), got "
                              f"{self.train_fraction}.")
         features = _check_features(self.features)
-        hidden = (self.hidden,) if isinstance(self.hidden, (int, np.integer)) else tuple(self.hidden)
+        hidden = self.hidden
+        hidden = (hidden,) if isinstance(hidden, (int, np.integer)) else tuple(hidden)
         if len(hidden) > MAX_HIDDEN_LAYERS:
             raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(hidden)} "
                              f"(hidden={hidden}).")
@@ -221,7 +222,7 @@ class PlaygroundConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "PlaygroundConfig":
+    def from_dict(cls, d: dict) -> PlaygroundConfig:
         d = dict(d)
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
@@ -324,7 +325,7 @@ class Playground:
         self.test_accuracy: list[float] = []
         self._record()
 
-    def reset(self, **changes) -> "Playground":
+    def reset(self, **changes) -> Playground:
         """Start again: new initial weights (same rng, same ones), epoch 0, empty history.
 
         Any settings given are changed first (data and features are rebuilt when needed).
@@ -340,7 +341,7 @@ class Playground:
             self._build(config)
         return self
 
-    def update(self, **changes) -> "Playground":
+    def update(self, **changes) -> Playground:
         """Change learning rate, regularisation or batch size and keep training where it is.
 
         Any other setting (data, features, network) needs new weights: use ``reset``.
@@ -386,7 +387,7 @@ class Playground:
             for layer in self.linears:
                 layer.grads["W"] += penalty_gradient(layer.params["W"], kind, rate)
 
-    def step(self, epochs: int = 1) -> "Playground":
+    def step(self, epochs: int = 1) -> Playground:
         """Train ``epochs`` passes over the training set; record the losses after each.
 
         Each epoch is ``lib.train.train_epoch``, the epoch of ``fit``, with the penalty's
@@ -495,7 +496,7 @@ class Playground:
         return path
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Playground":
+    def from_dict(cls, d: dict) -> Playground:
         """The playground saved by ``to_dict``: same settings, data, weights and history."""
         if d.get("format") != FORMAT:
             raise ValueError(f"not a saved playground (format {d.get('format')!r}, expected "

@@ -17,8 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from lib.playground.model import (ACTIVATIONS, FEATURE_LABELS, FEATURES, MAX_HIDDEN_LAYERS,
-                         REGULARIZATIONS, TRAINING_SETTINGS, Playground)
+from lib.playground.model import (
+    ACTIVATIONS,
+    FEATURE_LABELS,
+    FEATURES,
+    MAX_HIDDEN_LAYERS,
+    REGULARIZATIONS,
+    TRAINING_SETTINGS,
+    Playground,
+)
 from lib.plot import CLASS_COLORS, class_colormap
 
 __all__ = ["PlaygroundWidget", "playground_widget", "plot_boundary", "plot_network",
@@ -436,7 +443,8 @@ class PlaygroundWidget:
         except (ValueError, OSError) as exc:
             self._error(str(exc))
             return None
-        self.status.value = f"saved epoch {self.pg.epoch} to <code>{_escape(str(path.resolve()))}</code>"
+        where = _escape(str(path.resolve()))
+        self.status.value = f"saved epoch {self.pg.epoch} to <code>{where}</code>"
         return path
 
     def close(self) -> None:

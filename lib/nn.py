@@ -18,6 +18,7 @@ import inspect
 from collections.abc import Iterator
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import functional as F
 
@@ -78,7 +79,7 @@ class Layer:
         return grad_out
 
 
-def as_float_batch(x, where: str) -> np.ndarray:
+def as_float_batch(x: ArrayLike, where: str) -> np.ndarray:
     """Return ``x`` as a 2-D float batch (n, features) or raise a message that says what to fix.
 
     ``where`` names the caller in the message (``"Linear(2 -> 3).forward"``, ``"fit (X)"``):
@@ -119,7 +120,8 @@ class Linear(Layer):
     forward (n, n_in) -> (n, n_out).
     """
 
-    def __init__(self, n_in: int, n_out: int, rng=None, init: str = "he", dtype=np.float64):
+    def __init__(self, n_in: int, n_out: int, rng: int | np.random.Generator | None = None,
+                 init: str = "he", dtype: DTypeLike = np.float64):
         self.n_in, self.n_out = int(n_in), int(n_out)
         if self.n_in < 1 or self.n_out < 1:
             raise ValueError(f"Linear({n_in}, {n_out}): sizes must be positive integers.")
@@ -135,7 +137,8 @@ class Linear(Layer):
         self.grads["b"] = np.zeros_like(self.params["b"])
 
     @classmethod
-    def from_weights(cls, W, b=0.0, dtype=np.float64) -> Linear:
+    def from_weights(cls, W: ArrayLike, b: ArrayLike = 0.0,
+                     dtype: DTypeLike = np.float64) -> Linear:
         """A layer with the given weights: W (n_out, n_in), b of shape (n_out,) or a scalar.
 
         For networks built by hand (the XOR network, bumps, the tent map) rather than trained.
@@ -183,13 +186,13 @@ class Linear(Layer):
 class _Activation(Layer):
     """A point-wise function: same shape in and out, no parameters."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x)
         a = self._f(x)
         self._cache = (x, a)
         return a
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x, a = self._cache if self._cache is not None else (None, None)
         grad_out = self._check_grad(grad_out, a.shape if a is not None else ())
         return self._backward(grad_out, x, a)
@@ -234,7 +237,7 @@ class LeakyReLU(_Activation):
         self.slope = float(slope)
         super().__init__()
 
-    def describe(self):
+    def describe(self) -> str:
         return f"LeakyReLU(slope={self.slope})"
 
     def _f(self, z):
@@ -300,12 +303,12 @@ class Sequential(Layer):
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
                 for k, v in layer.grads.items()}
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_out, input_grad: bool = True):
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Backward through every layer in reverse; returns dL/dx of the first layer's input.
 
         ``input_grad=False`` (what ``fit`` uses) lets a first layer that can (``Linear``)
@@ -349,7 +352,8 @@ def parameters_of(model: Layer) -> Iterator[tuple[Layer, str]]:
     return ((layer, k) for layer in layers_of(model) for k in layer.params)
 
 
-def mlp(sizes: list[int], activation: type[Layer] = ReLU, rng=None, dtype=np.float64,
+def mlp(sizes: list[int], activation: type[Layer] = ReLU,
+        rng: int | np.random.Generator | None = None, dtype: DTypeLike = np.float64,
         init: str | None = None) -> Sequential:
     """A multi-layer perceptron: Linear, activation, ..., Linear (no activation at the end).
 

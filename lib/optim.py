@@ -66,8 +66,8 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015): per-parameter steps from running means of g and g^2."""
 
-    def __init__(self, model: Layer, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+    def __init__(self, model: Layer, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(model, lr)
         self.beta1, self.beta2 = map(float, betas)
         self.eps, self.weight_decay = float(eps), float(weight_decay)

@@ -1,9 +1,22 @@
 """Figures shared by the chapters: decision boundaries, training curves, digit images."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from lib.data.grid import grid_points
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+    from matplotlib.figure import Figure
+
+    from lib.train import History
+
+Limits = tuple[float, float]
 
 __all__ = ["class_colormap", "plot_decision_boundary", "plot_history", "plot_digits",
            "plot_weight_images", "plot_hyperplane", "CLASS_COLORS"]
@@ -12,15 +25,18 @@ __all__ = ["class_colormap", "plot_decision_boundary", "plot_history", "plot_dig
 CLASS_COLORS = ("#E69F00", "#0072B2")
 
 
-def class_colormap():
+def class_colormap() -> Colormap:
     """Orange (class 0, z < 0) - white (the boundary) - blue (class 1, z > 0), for planes."""
     from matplotlib.colors import LinearSegmentedColormap
     colors = [CLASS_COLORS[0], "#FFFFFF", CLASS_COLORS[1]]
     return LinearSegmentedColormap.from_list("classes", colors)
 
 
-def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=None,
-                           resolution: int = 200, title: str | None = None, levels: int = 21):
+def plot_decision_boundary(predict: Callable[[np.ndarray], ArrayLike], X: np.ndarray | None = None,
+                           t: ArrayLike | None = None, ax: Axes | None = None,
+                           xlim: Limits | None = None, ylim: Limits | None = None,
+                           resolution: int = 200, title: str | None = None,
+                           levels: int = 21) -> Axes:
     """Shade the plane by ``predict(points) -> p(class 1)`` in [0, 1] and draw the 0.5 contour.
 
     predict : function from (m, 2) points to (m,) or (m, 1) probabilities.
@@ -58,7 +74,8 @@ def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=Non
     return ax
 
 
-def plot_history(history, ax=None, metric: str = "loss", title: str | None = None):
+def plot_history(history: History, ax: Axes | None = None, metric: str = "loss",
+                 title: str | None = None) -> Axes:
     """Training (and test) curve of ``metric`` ("loss" or "accuracy") per epoch."""
     import matplotlib.pyplot as plt
 
@@ -78,7 +95,8 @@ def plot_history(history, ax=None, metric: str = "loss", title: str | None = Non
     return ax
 
 
-def plot_digits(images, labels=None, ncols: int = 10, axes_size: float = 0.9, cmap="gray_r"):
+def plot_digits(images: ArrayLike, labels: Sequence[object] | None = None, ncols: int = 10,
+                axes_size: float = 0.9, cmap: str = "gray_r") -> Figure:
     """A grid of 28x28 digits (rows of 784 or (n, 28, 28)), with optional labels as titles."""
     import matplotlib.pyplot as plt
 
@@ -95,7 +113,8 @@ def plot_digits(images, labels=None, ncols: int = 10, axes_size: float = 0.9, cm
     return fig
 
 
-def plot_weight_images(W, titles=None, ncols: int = 10, shape=(28, 28), axes_size: float = 1.0):
+def plot_weight_images(W: ArrayLike, titles: Sequence[object] | None = None, ncols: int = 10,
+                       shape: tuple[int, int] = (28, 28), axes_size: float = 1.0) -> Figure:
     """Rows of W (one neuron each) as images, coloured symmetrically: red > 0 > blue."""
     import matplotlib.pyplot as plt
 
@@ -113,8 +132,9 @@ def plot_weight_images(W, titles=None, ncols: int = 10, shape=(28, 28), axes_siz
     return fig
 
 
-def plot_hyperplane(w, b, ax, xlim=None, ylim=None, normal: bool = True, color="k",
-                    label: str | None = None, **line_kwargs):
+def plot_hyperplane(w: ArrayLike, b: float, ax: Axes, xlim: Limits | None = None,
+                    ylim: Limits | None = None, normal: bool = True, color: str = "k",
+                    label: str | None = None, **line_kwargs: object) -> Axes:
     """Draw the line w_1 x_1 + w_2 x_2 + b = 0 of one neuron inside the axes' box.
 
     normal : also draw the vector w as an arrow from the point of the line closest to the

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .losses import Loss
 from .nn import Layer, as_float_batch, takes_input_grad
@@ -101,8 +102,10 @@ def train_epoch(model: Layer, loss: Loss, optimizer: Optimizer, X: np.ndarray, t
     return None
 
 
-def fit(model: Layer, loss: Loss, optimizer: Optimizer, X, t, *, epochs: int = 10,
-        batch_size: int = 32, X_test=None, t_test=None, rng=0, progress: bool = True,
+def fit(model: Layer, loss: Loss, optimizer: Optimizer, X: ArrayLike, t: ArrayLike, *,
+        epochs: int = 10, batch_size: int = 32, X_test: ArrayLike | None = None,
+        t_test: ArrayLike | None = None, rng: int | np.random.Generator | None = 0,
+        progress: bool = True,
         callback: Callable[[int, History], bool | None] | None = None) -> History:
     """Train ``model`` with ``optimizer`` on (X, t) for ``epochs`` passes of shuffled mini-batches.
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 __all__ = ["load_mnist", "download_mnist", "read_idx", "MNIST", "MNISTDownloadError",
            "SHIPPED_FILE", "MIRRORS", "FILES", "default_cache_dir"]
@@ -64,7 +65,7 @@ def default_cache_dir() -> Path:
 
 
 def load_mnist(full: bool = False, *, flatten: bool = True, normalize: bool = True,
-               dtype=np.float32, cache_dir: str | os.PathLike | None = None,
+               dtype: DTypeLike = np.float32, cache_dir: str | os.PathLike | None = None,
                download: bool = True, base_url: str | None = None,
                files: dict[str, str] | None = None) -> MNIST:
     """Load MNIST as ``MNIST(X_train, t_train, X_test, t_test)``.

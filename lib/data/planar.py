@@ -8,6 +8,7 @@ spiral and gaussians slightly beyond), and labels t of shape (n,), int64, in {0,
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["xor", "xor_truth_table", "circle", "gaussians", "spiral", "moons",
            "train_test_split", "make_dataset", "DATASETS"]
@@ -26,7 +27,8 @@ def _check(n: int, noise: float) -> None:
         raise ValueError(f"noise is a standard deviation and cannot be negative, got {noise}.")
 
 
-def xor(n: int = 200, noise: float = 0.0, rng=0):
+def xor(n: int = 200, noise: float = 0.0,
+        rng: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Points uniform in [-1, 1]^2, label 1 where x1 * x2 < 0 (opposite quadrants)."""
     _check(n, noise)
     rng = np.random.default_rng(rng)
@@ -36,7 +38,8 @@ def xor(n: int = 200, noise: float = 0.0, rng=0):
     return X + noise * rng.standard_normal(X.shape), t
 
 
-def circle(n: int = 200, noise: float = 0.0, rng=0):
+def circle(n: int = 200, noise: float = 0.0,
+           rng: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """A disc of label 1 (radius < 0.5) inside a ring of label 0 (radius 0.7 to 1)."""
     _check(n, noise)
     rng = np.random.default_rng(rng)
@@ -47,7 +50,8 @@ def circle(n: int = 200, noise: float = 0.0, rng=0):
     return X + noise * rng.standard_normal(X.shape), t
 
 
-def gaussians(n: int = 200, noise: float = 0.0, rng=0):
+def gaussians(n: int = 200, noise: float = 0.0,
+              rng: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two Gaussian blobs centred at (0.5, 0.5) (label 1) and (-0.5, -0.5) (label 0)."""
     _check(n, noise)
     rng = np.random.default_rng(rng)
@@ -57,7 +61,8 @@ def gaussians(n: int = 200, noise: float = 0.0, rng=0):
     return X, t
 
 
-def spiral(n: int = 200, noise: float = 0.0, rng=0):
+def spiral(n: int = 200, noise: float = 0.0,
+           rng: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved spirals, 1.75 turns each, radius growing from 0 to 1."""
     _check(n, noise)
     rng = np.random.default_rng(rng)
@@ -68,7 +73,8 @@ def spiral(n: int = 200, noise: float = 0.0, rng=0):
     return X + noise * rng.standard_normal(X.shape), t
 
 
-def moons(n: int = 200, noise: float = 0.0, rng=0):
+def moons(n: int = 200, noise: float = 0.0,
+          rng: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (scikit-learn's ``make_moons``), scaled into [-1, 1]^2."""
     _check(n, noise)
     rng = np.random.default_rng(rng)
@@ -84,14 +90,17 @@ def moons(n: int = 200, noise: float = 0.0, rng=0):
 DATASETS = {"xor": xor, "circle": circle, "gaussians": gaussians, "spiral": spiral, "moons": moons}
 
 
-def make_dataset(name: str, n: int = 200, noise: float = 0.0, rng=0):
+def make_dataset(name: str, n: int = 200, noise: float = 0.0,
+                 rng: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """``make_dataset("spiral", 300, noise=0.1, rng=1)``: any playground set by name."""
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}.")
     return DATASETS[name](n, noise, rng)
 
 
-def train_test_split(X, t, test_fraction: float = 0.5, rng=0):
+def train_test_split(X: ArrayLike, t: ArrayLike, test_fraction: float = 0.5,
+                     rng: int | np.random.Generator | None = 0
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle and split: returns X_train, X_test, t_train, t_test (test gets the fraction)."""
     X, t = np.asarray(X), np.asarray(t)
     if len(X) != len(t):

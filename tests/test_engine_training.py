@@ -17,7 +17,7 @@ from lib.lessons.perceptron import perceptron_learning, perceptron_predict
 from lib.losses import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
 from lib.nn import Linear, ReLU, Sigmoid, Tanh, mlp
 from lib.optim import SGD, Adam
-from lib.train import TrainingDiverged, evaluate, fit
+from lib.train import TrainingDiverged, evaluate, fit, train_epoch
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +72,32 @@ def test_perceptron_reports_non_convergence_on_xor():
     assert result.picks == 2000
     score = result.w[0] + X @ result.w[1:]
     assert np.any((score >= 0) != (t == 1))         # some point is still misclassified
+
+
+# ----------------------------------------------------------------------------- one epoch
+def test_train_epoch_takes_one_step_per_mini_batch_with_the_hook_before_each():
+    """23 samples in batches of 5: 5 steps; the hook runs after backward, before the step."""
+    X, t = circle(23, rng=0)
+    model = mlp([2, 4, 1], Tanh, rng=0)
+    W = model[0].params["W"]
+    seen = []                                 # (grad of W at the hook, W at the hook)
+    result = train_epoch(model, BinaryCrossEntropy(), SGD(model, lr=0.1), X, t, 5,
+                         np.random.default_rng(0),
+                         before_step=lambda: seen.append((model[0].grads["W"].copy(), W.copy())))
+    assert result is None and len(seen) == 5
+    for (grad, before), (_, after) in zip(seen[:-1], seen[1:]):
+        np.testing.assert_allclose(after, before - 0.1 * grad)     # the step came after the hook
+
+
+def test_train_epoch_stops_at_the_first_non_finite_loss_and_returns_it():
+    X, t = circle(40, rng=0)
+    model = mlp([2, 4, 1], Tanh, rng=0)
+    model[0].params["W"][0, 0] = np.nan
+    steps = []
+    result = train_epoch(model, MeanSquaredError(), SGD(model, lr=0.1), X,
+                         t.reshape(-1, 1).astype(float), 10, np.random.default_rng(0),
+                         before_step=lambda: steps.append(1))
+    assert np.isnan(result) and steps == []
 
 
 # ----------------------------------------------------------------------------- divergence

@@ -58,7 +58,7 @@ def test_relu_gradient_at_zero_is_zero_in_lib():
 
 
 def test_sigmoid_stack_gradients_vanish_relu_stack_gradients_do_not():
-    # 10 hidden layers of 32, mlp's default init (xavier for sigmoid, he for relu), seed 0
+    # 10 hidden layers of 32, mlp's default init (lecun for sigmoid, he for relu), seed 0
     rng = np.random.default_rng(0)
     X = rng.standard_normal((256, 16))
     t = (X[:, 0] > 0).astype(float)

@@ -8,7 +8,7 @@ The engine (what chapter 8's reader could rebuild; the chapters import it by the
 ``lib.losses``          MeanSquaredError, BinaryCrossEntropy, SoftmaxCrossEntropy
 ``lib.optim``           SGD (momentum, weight decay), Adam
 ``lib.train``           fit: shuffled mini-batches, history, stop on NaN
-``lib.gradcheck``       central differences and relative errors
+``lib.gradcheck``       central differences (gradients, Hessians) and relative errors
 ``lib.data``            2-D data sets (``lib.data.planar``), real MNIST digits (``lib.data.mnist``)
 ``lib.plot``            decision boundaries, training curves, digit images
 ======================  ==========================================================================
@@ -27,7 +27,8 @@ Around the engine:
 ``lib.lessons.approximation``     universal approximation built by hand: steps, bumps, ramps, towers
 ``lib.lessons.regions``           count_linear_regions of ReLU networks (on a line, on a 2-D grid)
 ``lib.lessons.depth_separation``  the tent map: 2^L linear pieces from 2L units, against one wide layer
-``lib.lessons.loss_surfaces``     2-D losses (convex bowl, non-convex wells) and gradient descent paths
+``lib.lessons.loss_surfaces``     2-D losses (convex bowl, non-convex wells), gradient descent (and momentum) paths
+``lib.lessons.critical_points``   minimum, saddle or plateau: gradient norm, Hessian curvatures, Newton
 ``lib.lessons.backprop_cost``     gradients by backprop, without re-use, by finite differences; counted
 ``lib.playground``              the TensorFlow playground: ``model`` (headless) and ``widget`` (ipywidgets)
 ``lib.exercises.checks``        the visible checks of the graded exercises (type, shape, values)

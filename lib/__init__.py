@@ -30,6 +30,7 @@ Around the engine:
 ``lib.lessons.loss_surfaces``     2-D losses (convex bowl, non-convex wells), gradient descent (and momentum) paths
 ``lib.lessons.critical_points``   minimum, saddle or plateau: gradient norm, Hessian curvatures, Newton
 ``lib.lessons.backprop_cost``     gradients by backprop, without re-use, by finite differences; counted
+``lib.lessons.computational_graph`` a 2-layer network's backward steps, the values they reuse, drawn
 ``lib.playground``              the TensorFlow playground: ``model`` (headless) and ``widget`` (ipywidgets)
 ``lib.exercises.checks``        the visible checks of the graded exercises (type, shape, values)
 ``lib.book``                    glue: numbers computed in a chapter, quoted in its text

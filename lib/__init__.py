@@ -32,6 +32,7 @@ Around the engine:
 ``lib.playground``              the TensorFlow playground: ``model`` (headless) and ``widget`` (ipywidgets)
 ``lib.exercises.checks``        the visible checks of the graded exercises (type, shape, values)
 ``lib.book``                    glue: numbers computed in a chapter, quoted in its text
+``lib.diagrams``                drawings made by code: a network from its weights, the learning loop
 ==============================  ==================================================================
 """
 from . import data, functional, gradcheck, losses, nn, optim, plot, train

@@ -123,3 +123,19 @@ def test_units_needed_finds_the_first_width_below_eps_and_grows_for_the_sine_pro
     assert units_needed(product, 3, 0.2, (4,)) == (None, pytest.approx(1.0, abs=0.1))
     with pytest.raises(ValueError, match="eps"):
         units_needed(product, 1, 0.0)
+
+
+def test_towers_are_all_off_at_a_cell_corner_and_half_on_along_an_edge():
+    # at a corner each cell's two bumps are half on: sum 1 < 3/2, so every tower's input is
+    # s2 (1 - 3/2) = -s2 / 2 = -100 with the default sharpness 50 (s2 = 4 * 50)
+    g = lambda X: 0.5 + 0.25 * (np.sin(2 * np.pi * X[:, 0]) + np.sin(2 * np.pi * X[:, 1]))
+    net = tower_network(g, 4, d=2)
+    corner = np.array([[0.5, 0.25]])
+    towers_in = net[2](net[1](net[0](corner)))
+    assert towers_in.max() == pytest.approx(-100.0, abs=1e-6)
+    assert net(corner)[0, 0] < 1e-40 and g(corner)[0] > 0.2
+    # on an edge (not a corner) the two neighbouring towers are half on: their mean, the output,
+    # is the mean of the two cells' heights
+    edge = np.array([[0.5, 0.375]])                  # between cells (1, 1) and (2, 1)
+    cells = np.array([[0.375, 0.375], [0.625, 0.375]])
+    assert net(edge)[0, 0] == pytest.approx(g(cells).mean(), abs=1e-6)

@@ -23,9 +23,11 @@ _POSITIVE, _NEGATIVE, _NEUTRAL = "#0072B2", "#E69F00", "#555555"
 
 
 def _weights_and_biases(network):
-    """(W of every Linear layer, b of every Linear layer) of a Sequential; for a list of weight
-    matrices, (the matrices, None)."""
+    """(W of every Linear layer, b of every Linear layer) of a Sequential or of one Linear layer;
+    for a list of weight matrices, (the matrices, None)."""
     from lib.nn import Linear, Sequential
+    if isinstance(network, Linear):
+        return [network.params["W"]], [network.params["b"]]
     if isinstance(network, Sequential):
         linear = [layer for layer in network.layers if isinstance(layer, Linear)]
         return [layer.params["W"] for layer in linear], [layer.params["b"] for layer in linear]
@@ -36,7 +38,8 @@ def draw_network(network=None, sizes=None, ax=None, layer_names=None, show_value
                  neuron_labels=None):
     """Draw a fully connected network: one column of circles per layer, one line per weight.
 
-    network : a ``lib.nn.Sequential`` or a list of weight matrices W of shape (n_out, n_in);
+    network : a ``lib.nn.Sequential``, one ``Linear`` layer, or a list of weight matrices W of
+        shape (n_out, n_in);
         line widths follow |W|, colours the sign (blue +, orange -). None: draw ``sizes`` with
         plain grey lines (the architecture only).
     sizes : layer widths [n_0, n_1, ..., n_L] when ``network`` is None (or a check on it).

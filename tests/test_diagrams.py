@@ -81,3 +81,14 @@ def test_learning_loop_has_the_five_steps_in_order_and_a_way_back():
     back = ax.lines[0].get_xydata()
     assert back[0][0] == pytest.approx(xs[-1]) and back[-1][0] == pytest.approx(xs[1])
     plt.close(fig)
+
+
+def test_one_linear_layer_is_drawn_as_two_columns():
+    from lib.nn import Linear
+    layer = Linear(3, 4, rng=1)
+    fig, ax = plt.subplots()
+    draw_network(layer, ax=ax, show_values=True)
+    assert len(circles(ax)) == 7 and len(ax.lines) == 12
+    # one label per weight and one per bias
+    assert len(ax.texts) == 12 + 4
+    plt.close(fig)

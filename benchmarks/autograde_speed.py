@@ -1,8 +1,9 @@
 """Seconds nbgrader needs to autograde the course's exercises (a benchmark, not a test).
 
-    .venv/bin/python benchmarks/autograde_speed.py                      # one full solution of each assignment
+    # one full solution of each assignment; then 30 students for one, and for all four
+    .venv/bin/python benchmarks/autograde_speed.py
     .venv/bin/python benchmarks/autograde_speed.py --class-size 30 --assignment 03_backpropagation
-    .venv/bin/python benchmarks/autograde_speed.py --class-size 30 --assignment "*"   # 30 students x 4
+    .venv/bin/python benchmarks/autograde_speed.py --class-size 30 --assignment "*"
 
 Builds a throw-away course in a temporary folder from solutions/source, submits the full
 solution for every student (the slowest case short of time-outs: every test runs to the end),
@@ -88,7 +89,8 @@ def _full_marks(course: Path, assignments: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assignment", default=None,
-                        help='one assignment id, or "*" for all (default: each assignment separately)')
+                        help='one assignment id, or "*" for all (default: each assignment '
+                             'separately)')
     parser.add_argument("--class-size", type=int, default=1)
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)

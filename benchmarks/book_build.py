@@ -41,7 +41,8 @@ def main() -> None:
     print(f"clean build:            {clean:6.1f} s (exit {code}; target < 300 s)")
     for name, seconds in executed:
         print(f"    {name:40s} {float(seconds):5.1f} s executing")
-    print(f"    notebooks executed:  {len(executed)}, {sum(float(s) for _, s in executed):.1f} s in total")
+    total = sum(float(s) for _, s in executed)
+    print(f"    notebooks executed:  {len(executed)}, {total:.1f} s in total")
     print(f"no-change rebuild:      {noop:6.1f} s (exit {code2}; target < 30 s; "
           f"{rerun} notebooks re-executed)")
 

@@ -32,9 +32,9 @@ def main() -> None:
     for features, hidden in [(("x1", "x2"), (8, 8)), (tuple(FEATURES), (8, 8, 8, 8, 8, 8))]:
         name = f"{len(features)}-{'-'.join(map(str, hidden))}-1"
         pg = Playground(dataset="spiral", n_points=500, features=features, hidden=hidden,
-                        batch_size=10, learning_rate=0.03, seed=0)
+                        batch_size=10, learning_rate=0.03, rng=0)
         widget = PlaygroundWidget(pg, resolution=50)
-        measure(f"{name}: training step only (1 epoch)", lambda: pg.step())
+        measure(f"{name}: training step only (1 epoch)", pg.step)
         measure(f"{name}: redraw only", widget.redraw)
         measure(f"{name}: step + redraw (play / step button)", widget.step)
 

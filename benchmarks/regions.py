@@ -1,4 +1,6 @@
-"""How long region counting takes (``lib.lessons.regions``): run ``.venv/bin/python benchmarks/regions.py``.
+"""How long region counting takes (``lib.lessons.regions``).
+
+Run ``.venv/bin/python benchmarks/regions.py``.
 
 Timed: ``count_linear_regions`` along a segment (tent-map networks, whose 2^L regions are
 known, and random ReLU networks) and on a 2-D grid. Medians of 5 runs, wall-clock seconds.

@@ -30,8 +30,8 @@ def main(chapter: str, function: str, settings: str) -> None:
     for cell in jupytext.read(path).cells:
         if cell.cell_type != "code" or "%pip" in cell.source:
             continue                                     # the Colab set-up cell
-        tree = ast.parse("\n".join(l for l in cell.source.splitlines()
-                                   if not l.lstrip().startswith(("%", "!"))))
+        tree = ast.parse("\n".join(line for line in cell.source.splitlines()
+                                   if not line.lstrip().startswith(("%", "!"))))
         defines = any(isinstance(n, ast.FunctionDef) and n.name == function for n in tree.body)
         if defines:                                      # keep the def, drop the widget display
             tree.body = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.Import,

@@ -8,6 +8,12 @@ everywhere.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from IPython.display import HTML
+
 __all__ = ["glue", "html_table"]
 
 try:                                     # the book build (and any environment with myst_nb)
@@ -16,7 +22,7 @@ except ImportError:                      # pragma: no cover - depends on the env
     _myst_glue = None
 
 
-def glue(name: str, value, display: bool = False) -> None:
+def glue(name: str, value: object, display: bool = False) -> None:
     """Store ``value`` under ``name`` for the text (``{glue:text}`name```).
 
     Returns None on purpose: were it to return ``value``, a ``glue(...)`` on a cell's last
@@ -33,7 +39,7 @@ def glue(name: str, value, display: bool = False) -> None:
         show(value)
 
 
-def html_table(header, rows):
+def html_table(header: Sequence[object], rows: Iterable[Sequence[object]]) -> HTML:
     """A small table as HTML: ``header`` a list of column titles, ``rows`` a list of lists.
 
     Chapters display tables this way because the book renders HTML outputs, while a Markdown

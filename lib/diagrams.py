@@ -60,7 +60,8 @@ def draw_network(network=None, sizes=None, ax=None, layer_names=None, show_value
                                  f"{W_next.shape[1]} inputs, but layer {i + 1} (shape {W.shape}) "
                                  f"has {W.shape[0]} outputs.")
         if sizes is not None and list(sizes) != derived:
-            raise ValueError(f"sizes {list(sizes)} do not match the network's layer widths {derived}.")
+            raise ValueError(f"sizes {list(sizes)} do not match the network's layer widths "
+                             f"{derived}.")
         sizes = derived
     if sizes is None or len(sizes) < 2 or any(int(n) != n or n < 1 for n in sizes):
         raise ValueError(f"need at least two layers of positive integer widths, got sizes={sizes}.")
@@ -70,39 +71,39 @@ def draw_network(network=None, sizes=None, ax=None, layer_names=None, show_value
     if ax is None:
         _, ax = plt.subplots(figsize=(1.8 * len(sizes) + 1, 0.55 * max(sizes) + 1.5))
 
-    # neuron j of layer l sits at (l, centred height); columns are evenly spaced
-    def position(l, j):
-        return float(l), (sizes[l] - 1) / 2.0 - j
+    # neuron j of a column sits at (column, centred height); columns are evenly spaced
+    def position(column, j):
+        return float(column), (sizes[column] - 1) / 2.0 - j
 
     largest = max((np.abs(W).max() for W in weights), default=1.0) if weights else 1.0
-    for l in range(len(sizes) - 1):
-        for j_out in range(sizes[l + 1]):
-            for j_in in range(sizes[l]):
-                (x0, y0), (x1, y1) = position(l, j_in), position(l + 1, j_out)
+    for col in range(len(sizes) - 1):
+        for j_out in range(sizes[col + 1]):
+            for j_in in range(sizes[col]):
+                (x0, y0), (x1, y1) = position(col, j_in), position(col + 1, j_out)
                 if weights is None:
                     colour, width = _NEUTRAL, 0.8
                 else:
-                    w = weights[l][j_out, j_in]
+                    w = weights[col][j_out, j_in]
                     colour = _POSITIVE if w >= 0 else _NEGATIVE
                     width = 0.5 + 3.0 * abs(w) / largest if largest > 0 else 0.5
                 ax.plot([x0, x1], [y0, y1], color=colour, lw=width, zorder=1)
                 if show_values and weights is not None:
                     # label a third of the way along, so labels of lines into one neuron part
                     ax.text(x0 + 0.3 * (x1 - x0), y0 + 0.3 * (y1 - y0),
-                            f"{weights[l][j_out, j_in]:g}", fontsize=8, ha="center",
+                            f"{weights[col][j_out, j_in]:g}", fontsize=8, ha="center",
                             va="center", zorder=3,
                             bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"))
-    for l, n in enumerate(sizes):
+    for col, n in enumerate(sizes):
         for j in range(n):
-            x, y = position(l, j)
+            x, y = position(col, j)
             ax.add_patch(plt.Circle((x, y), 0.16, fc="white", ec="black", lw=1.2, zorder=2))
             if neuron_labels is not None:
-                ax.text(x, y, neuron_labels[l][j], ha="center", va="center", fontsize=9, zorder=4)
-            if show_values and biases is not None and l > 0:
-                ax.text(x, y - 0.3, f"b = {biases[l - 1][j]:g}", ha="center", va="top",
+                ax.text(x, y, neuron_labels[col][j], ha="center", va="center", fontsize=9, zorder=4)
+            if show_values and biases is not None and col > 0:
+                ax.text(x, y - 0.3, f"b = {biases[col - 1][j]:g}", ha="center", va="top",
                         fontsize=8, zorder=4)
         if layer_names is not None:
-            ax.text(l, (max(sizes) - 1) / 2.0 + 0.6, layer_names[l], ha="center", fontsize=10)
+            ax.text(col, (max(sizes) - 1) / 2.0 + 0.6, layer_names[col], ha="center", fontsize=10)
     ax.set_xlim(-0.5, len(sizes) - 0.5)
     ax.set_ylim(-(max(sizes) - 1) / 2.0 - 0.75, (max(sizes) - 1) / 2.0 + 0.9)
     ax.set_aspect("equal")

@@ -9,9 +9,10 @@ function has kinks, like ReLU at 0); above 1e-2 it is wrong.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .losses import Loss
 from .nn import Layer
@@ -40,7 +41,7 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     return grad
 
 
-def relative_error(a, b) -> float:
+def relative_error(a: ArrayLike, b: ArrayLike) -> float:
     """max_i |a_i - b_i| / max(|a_i| + |b_i|, 1e-8)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
@@ -50,7 +51,8 @@ def relative_error(a, b) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
 
 
-def check_layer(layer: Layer, x: np.ndarray, rng=0, eps: float = 1e-6) -> dict[str, float]:
+def check_layer(layer: Layer, x: np.ndarray, rng: int | np.random.Generator | None = 0,
+                eps: float = 1e-6) -> dict[str, float]:
     """Relative errors of ``layer.backward`` for the input ("x") and every parameter.
 
     Uses the scalar f = sum(layer(x) * G) for a fixed random G, whose gradient with respect
@@ -72,7 +74,7 @@ def check_layer(layer: Layer, x: np.ndarray, rng=0, eps: float = 1e-6) -> dict[s
     return errors
 
 
-def check_loss(loss: Loss, z: np.ndarray, t, eps: float = 1e-6) -> float:
+def check_loss(loss: Loss, z: np.ndarray, t: ArrayLike, eps: float = 1e-6) -> float:
     """Relative error of ``loss.backward()`` (dL/dz) against central differences."""
     z = np.array(z, dtype=np.float64)
     loss.forward(z, t)
@@ -80,7 +82,8 @@ def check_loss(loss: Loss, z: np.ndarray, t, eps: float = 1e-6) -> float:
     return relative_error(analytic, numerical_gradient(lambda: loss.forward(z, t), z, eps))
 
 
-def check_model(model: Layer, loss: Loss, x: np.ndarray, t, eps: float = 1e-6) -> dict[str, float]:
+def check_model(model: Layer, loss: Loss, x: np.ndarray, t: ArrayLike,
+                eps: float = 1e-6) -> dict[str, float]:
     """Relative error of every parameter's gradient of loss(model(x), t), by name."""
     x = np.asarray(x, dtype=np.float64)
 

@@ -8,9 +8,10 @@ The sigmoid or softmax lives inside the loss so that it can be computed stably.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import functional as F
-from .nn import ShapeError, _as_float_batch
+from .nn import ShapeError, as_float_batch
 
 __all__ = ["Loss", "MeanSquaredError", "BinaryCrossEntropy", "SoftmaxCrossEntropy"]
 
@@ -29,7 +30,7 @@ class Loss:
     def name(self) -> str:
         return type(self).__name__
 
-    def __call__(self, z, t) -> float:
+    def __call__(self, z: ArrayLike, t: ArrayLike) -> float:
         return self.forward(z, t)
 
     def __repr__(self) -> str:
@@ -45,7 +46,7 @@ class Loss:
                                "gradient needs.")
         return self._cache
 
-    def predict(self, z):
+    def predict(self, z: np.ndarray) -> np.ndarray | None:
         """Class predictions from outputs, or None when the loss is not a classifier's."""
         return None
 
@@ -55,7 +56,7 @@ def _as_2d_outputs(z, where: str) -> np.ndarray:
     z = np.asarray(z)
     if z.ndim == 1:
         z = z.reshape(-1, 1)
-    return _as_float_batch(z, where)
+    return as_float_batch(z, where)
 
 
 class MeanSquaredError(Loss):
@@ -64,7 +65,7 @@ class MeanSquaredError(Loss):
     Shapes: y and t both (n, k) (or both (n,)).
     """
 
-    def forward(self, y, t) -> float:
+    def forward(self, y: ArrayLike, t: ArrayLike) -> float:
         y2 = _as_2d_outputs(y, f"{self.name}.forward (predictions)")
         t2 = np.asarray(t)
         t2 = t2.reshape(-1, 1) if t2.ndim == 1 else t2
@@ -87,7 +88,7 @@ class BinaryCrossEntropy(Loss):
     dl/dz = sigma(z) - t.   Shapes: z (n,) or (n, 1); t the same, values in [0, 1].
     """
 
-    def forward(self, z, t) -> float:
+    def forward(self, z: ArrayLike, t: ArrayLike) -> float:
         z2 = _as_2d_outputs(z, f"{self.name}.forward (logits)")
         if z2.shape[1] != 1:
             raise ShapeError(f"{self.name}: logits have shape {np.shape(z)}; binary "
@@ -109,7 +110,7 @@ class BinaryCrossEntropy(Loss):
         z, t, shape = self._check_backward()
         return ((F.sigmoid(z) - t) * self._scale(z.shape[0])).reshape(shape)
 
-    def predict(self, z):
+    def predict(self, z: np.ndarray) -> np.ndarray:
         return (np.asarray(z).reshape(len(z), -1)[:, 0] > 0).astype(np.int64)
 
 
@@ -121,8 +122,8 @@ class SoftmaxCrossEntropy(Loss):
     Shapes: z (n, k); t either integer labels (n,) in 0..k-1 or one-hot / probabilities (n, k).
     """
 
-    def forward(self, z, t) -> float:
-        z = _as_float_batch(z, f"{self.name}.forward (logits)")
+    def forward(self, z: ArrayLike, t: ArrayLike) -> float:
+        z = as_float_batch(z, f"{self.name}.forward (logits)")
         n, k = z.shape
         labels, T = self._labels_or_matrix(t, n, k, z.dtype)
         log_p = F.log_softmax(z, axis=1)
@@ -142,7 +143,7 @@ class SoftmaxCrossEntropy(Loss):
         grad *= self._scale(n)
         return grad
 
-    def predict(self, z):
+    def predict(self, z: np.ndarray) -> np.ndarray:
         return np.argmax(z, axis=1)
 
     def _labels_or_matrix(self, t, n: int, k: int, dtype):

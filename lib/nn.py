@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import functional as F
 
 __all__ = ["Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Sequential",
-           "ShapeError", "mlp", "parameters_of"]
+           "ShapeError", "mlp", "layers_of", "parameters_of", "as_float_batch", "takes_input_grad"]
 
 
 class ShapeError(ValueError):
@@ -54,13 +55,9 @@ class Layer:
     def backward(self, grad_out: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def zero_grad(self) -> None:
-        for g in self.grads.values():
-            g[...] = 0
-
     # -- checks shared by every layer: they make mistakes readable ---------------------------
     def _check_input(self, x, n_in: int | None = None) -> np.ndarray:
-        x = _as_float_batch(x, where=f"{self.name}.forward")
+        x = as_float_batch(x, where=f"{self.name}.forward")
         if n_in is not None and x.shape[1] != n_in:
             raise ShapeError(
                 f"{self.name}: input has shape {x.shape} but this layer expects (n, {n_in}) "
@@ -82,8 +79,12 @@ class Layer:
         return grad_out
 
 
-def _as_float_batch(x, where: str) -> np.ndarray:
-    """Return ``x`` as a 2-D float array or raise a message that says what to fix."""
+def as_float_batch(x: ArrayLike, where: str) -> np.ndarray:
+    """Return ``x`` as a 2-D float batch (n, features) or raise a message that says what to fix.
+
+    ``where`` names the caller in the message (``"Linear(2 -> 3).forward"``, ``"fit (X)"``):
+    layers, losses and ``fit`` check their inputs with it.
+    """
     # fast path, taken by every call inside a network: a non-empty 2-D float ndarray
     if type(x) is np.ndarray and x.ndim == 2 and x.dtype.kind == "f" and x.shape[0]:
         return x
@@ -119,7 +120,8 @@ class Linear(Layer):
     forward (n, n_in) -> (n, n_out).
     """
 
-    def __init__(self, n_in: int, n_out: int, rng=None, init: str = "he", dtype=np.float64):
+    def __init__(self, n_in: int, n_out: int, rng: int | np.random.Generator | None = None,
+                 init: str = "he", dtype: DTypeLike = np.float64):
         self.n_in, self.n_out = int(n_in), int(n_out)
         if self.n_in < 1 or self.n_out < 1:
             raise ValueError(f"Linear({n_in}, {n_out}): sizes must be positive integers.")
@@ -135,8 +137,9 @@ class Linear(Layer):
         self.grads["b"] = np.zeros_like(self.params["b"])
 
     @classmethod
-    def from_weights(cls, W, b=0.0, dtype=np.float64) -> "Linear":
-        """A layer with the given weights: W of shape (n_out, n_in), b of shape (n_out,) or a scalar.
+    def from_weights(cls, W: ArrayLike, b: ArrayLike = 0.0,
+                     dtype: DTypeLike = np.float64) -> Linear:
+        """A layer with the given weights: W (n_out, n_in), b of shape (n_out,) or a scalar.
 
         For networks built by hand (the XOR network, bumps, the tent map) rather than trained.
         """
@@ -183,13 +186,13 @@ class Linear(Layer):
 class _Activation(Layer):
     """A point-wise function: same shape in and out, no parameters."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x)
         a = self._f(x)
         self._cache = (x, a)
         return a
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x, a = self._cache if self._cache is not None else (None, None)
         grad_out = self._check_grad(grad_out, a.shape if a is not None else ())
         return self._backward(grad_out, x, a)
@@ -219,7 +222,7 @@ class ReLU(_Activation):
     """a = max(0, z);  da/dz = 1 for z > 0 and 0 otherwise (0 at z = 0, where none exists)."""
 
     def _f(self, z):
-        return np.maximum(z, 0)
+        return F.relu(z)
 
     def _backward(self, grad_out, z, a):
         # g * (z > 0): a float times a bool mask keeps g's dtype, and is several times faster
@@ -234,7 +237,7 @@ class LeakyReLU(_Activation):
         self.slope = float(slope)
         super().__init__()
 
-    def describe(self):
+    def describe(self) -> str:
         return f"LeakyReLU(slope={self.slope})"
 
     def _f(self, z):
@@ -270,16 +273,18 @@ class Sequential(Layer):
             if not isinstance(layer, Layer):
                 raise TypeError(f"Sequential: item {i} is {layer!r}, not a Layer.")
         self.layers = list(layers)
-        super().__init__()
+        # not Layer.__init__: params and grads are read-only views of the layers' own
+        self.name = self.describe()
+        self._cache = ()
         for i, layer in enumerate(self.layers):
             layer.name = f"layer {i} ({layer.describe()})"
-        self._cache = ()
 
     def describe(self) -> str:
-        return "Sequential(" + ", ".join(l.describe() for l in getattr(self, "layers", [])) + ")"
+        inner = ", ".join(layer.describe() for layer in getattr(self, "layers", []))
+        return f"Sequential({inner})"
 
     def __repr__(self) -> str:
-        body = "\n".join(f"  ({i}) {l.describe()}" for i, l in enumerate(self.layers))
+        body = "\n".join(f"  ({i}) {layer.describe()}" for i, layer in enumerate(self.layers))
         return f"Sequential(\n{body}\n)"
 
     def __getitem__(self, i):
@@ -290,35 +295,20 @@ class Sequential(Layer):
 
     @property
     def params(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.params.items()}
-
-    @params.setter
-    def params(self, value):  # Layer.__init__ assigns {}; parameters live in the layers
-        pass
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in layer.params.items()}
 
     @property
     def grads(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.grads.items()}
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in layer.grads.items()}
 
-    @grads.setter
-    def grads(self, value):
-        pass
-
-    def parameters(self) -> Iterator[tuple[Layer, str]]:
-        """(layer, key) pairs of every parameter, for optimisers."""
-        for layer in self.layers:
-            yield from ((layer, k) for k in layer.params)
-
-    def zero_grad(self) -> None:
-        for layer in self.layers:
-            layer.zero_grad()
-
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_out, input_grad: bool = True):
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Backward through every layer in reverse; returns dL/dx of the first layer's input.
 
         ``input_grad=False`` (what ``fit`` uses) lets a first layer that can (``Linear``)
@@ -337,7 +327,7 @@ class Sequential(Layer):
         return sum(p.size for p in self.params.values())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _backward_takes_input_grad(cls: type) -> bool:
     return "input_grad" in inspect.signature(cls.backward).parameters
 
@@ -348,14 +338,22 @@ def takes_input_grad(layer: Layer) -> bool:
     return _backward_takes_input_grad(type(layer))
 
 
+def layers_of(model: Layer) -> list[Layer]:
+    """The layers of a model, first to last: a ``Sequential``'s list, or ``[model]`` for one layer.
+
+    The one walker over a network: optimisers, diagnostics, region counting and the playground
+    go through it.
+    """
+    return model.layers if isinstance(model, Sequential) else [model]
+
+
 def parameters_of(model: Layer) -> Iterator[tuple[Layer, str]]:
-    """(layer, key) pairs of a model's parameters, whether it is a Sequential or one layer."""
-    if isinstance(model, Sequential):
-        return model.parameters()
-    return ((model, k) for k in model.params)
+    """(layer, key) pairs of every parameter of a model, for optimisers."""
+    return ((layer, k) for layer in layers_of(model) for k in layer.params)
 
 
-def mlp(sizes: list[int], activation: type[Layer] = ReLU, rng=None, dtype=np.float64,
+def mlp(sizes: list[int], activation: type[Layer] = ReLU,
+        rng: int | np.random.Generator | None = None, dtype: DTypeLike = np.float64,
         init: str | None = None) -> Sequential:
     """A multi-layer perceptron: Linear, activation, ..., Linear (no activation at the end).
 

@@ -15,16 +15,17 @@ __all__ = ["SGD", "Adam"]
 
 
 class Optimizer:
+    """Holds the model's (layer, key) pairs and the learning rate alpha; ``step()`` updates.
+
+    No ``zero_grad``: every ``backward`` overwrites the gradients it computes.
+    """
+
     def __init__(self, model: Layer, lr: float):
         if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: the learning rate must be positive, got {lr}.")
+            raise ValueError(f"{type(self).__name__}: the learning rate must be positive, "
+                             f"got {lr}.")
         self.lr = float(lr)
         self.slots = list(parameters_of(model))
-        self.model = model
-
-    def zero_grad(self) -> None:
-        for layer, key in self.slots:
-            layer.grads[key][...] = 0
 
     def step(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -65,8 +66,8 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015): per-parameter steps from running means of g and g^2."""
 
-    def __init__(self, model: Layer, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+    def __init__(self, model: Layer, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(model, lr)
         self.beta1, self.beta2 = map(float, betas)
         self.eps, self.weight_decay = float(eps), float(weight_decay)

@@ -1,31 +1,42 @@
 """Figures shared by the chapters: decision boundaries, training curves, digit images."""
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["class_colormap", "grid_points", "plot_decision_boundary", "plot_history", "plot_digits",
+import numpy as np
+from numpy.typing import ArrayLike
+
+from lib.data.grid import grid_points
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+    from matplotlib.figure import Figure
+
+    from lib.train import History
+
+Limits = tuple[float, float]
+
+__all__ = ["class_colormap", "plot_decision_boundary", "plot_history", "plot_digits",
            "plot_weight_images", "plot_hyperplane", "CLASS_COLORS"]
 
 # colour-blind-safe pair (Okabe & Ito): orange for class 0, blue for class 1
 CLASS_COLORS = ("#E69F00", "#0072B2")
 
 
-def class_colormap():
-    """Orange (class 0, z < 0) - white (the boundary) - blue (class 1, z > 0), for shading planes."""
+def class_colormap() -> Colormap:
+    """Orange (class 0, z < 0) - white (the boundary) - blue (class 1, z > 0), for planes."""
     from matplotlib.colors import LinearSegmentedColormap
-    return LinearSegmentedColormap.from_list("classes", [CLASS_COLORS[0], "#FFFFFF", CLASS_COLORS[1]])
+    colors = [CLASS_COLORS[0], "#FFFFFF", CLASS_COLORS[1]]
+    return LinearSegmentedColormap.from_list("classes", colors)
 
 
-def grid_points(xlim=(-1.2, 1.2), ylim=(-1.2, 1.2), resolution: int = 200):
-    """A (resolution^2, 2) array of points covering the box, and the two mesh arrays."""
-    xs = np.linspace(*xlim, resolution)
-    ys = np.linspace(*ylim, resolution)
-    xx, yy = np.meshgrid(xs, ys)
-    return np.column_stack([xx.ravel(), yy.ravel()]), xx, yy
-
-
-def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=None,
-                           resolution: int = 200, title: str | None = None, levels: int = 21):
+def plot_decision_boundary(predict: Callable[[np.ndarray], ArrayLike], X: np.ndarray | None = None,
+                           t: ArrayLike | None = None, ax: Axes | None = None,
+                           xlim: Limits | None = None, ylim: Limits | None = None,
+                           resolution: int = 200, title: str | None = None,
+                           levels: int = 21) -> Axes:
     """Shade the plane by ``predict(points) -> p(class 1)`` in [0, 1] and draw the 0.5 contour.
 
     predict : function from (m, 2) points to (m,) or (m, 1) probabilities.
@@ -37,10 +48,13 @@ def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=Non
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     if xlim is None or ylim is None:
-        lo, hi = (X.min(axis=0) - 0.2, X.max(axis=0) + 0.2) if X is not None else ((-1.2,) * 2, (1.2,) * 2)
+        if X is not None:
+            lo, hi = X.min(axis=0) - 0.2, X.max(axis=0) + 0.2
+        else:
+            lo, hi = (-1.2, -1.2), (1.2, 1.2)
         xlim = xlim or (lo[0], hi[0])
         ylim = ylim or (lo[1], hi[1])
-    P, xx, yy = grid_points(xlim, ylim, resolution)
+    P, (xx, yy) = grid_points([xlim, ylim], resolution)
     p = np.asarray(predict(P), dtype=float).reshape(xx.shape)
     ax.contourf(xx, yy, p, levels=np.linspace(0, 1, levels), cmap=class_colormap(), alpha=0.6)
     ax.contour(xx, yy, p, levels=[0.5], colors="k", linewidths=1.2)
@@ -60,8 +74,9 @@ def plot_decision_boundary(predict, X=None, t=None, ax=None, xlim=None, ylim=Non
     return ax
 
 
-def plot_history(history, ax=None, metric: str = "loss", title: str | None = None):
-    """Training (and validation) curve of ``metric`` ("loss" or "accuracy") per epoch."""
+def plot_history(history: History, ax: Axes | None = None, metric: str = "loss",
+                 title: str | None = None) -> Axes:
+    """Training (and test) curve of ``metric`` ("loss" or "accuracy") per epoch."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -69,9 +84,9 @@ def plot_history(history, ax=None, metric: str = "loss", title: str | None = Non
     train = getattr(history, f"train_{metric}")
     epochs = np.arange(1, len(train) + 1)
     ax.plot(epochs, train, label="train")
-    val = getattr(history, f"val_{metric}")
-    if val:
-        ax.plot(epochs, val, label="validation", linestyle="--")
+    test = getattr(history, f"test_{metric}")
+    if test:
+        ax.plot(epochs, test, label="test", linestyle="--")
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
     ax.legend()
@@ -80,7 +95,8 @@ def plot_history(history, ax=None, metric: str = "loss", title: str | None = Non
     return ax
 
 
-def plot_digits(images, labels=None, ncols: int = 10, axes_size: float = 0.9, cmap="gray_r"):
+def plot_digits(images: ArrayLike, labels: Sequence[object] | None = None, ncols: int = 10,
+                axes_size: float = 0.9, cmap: str = "gray_r") -> Figure:
     """A grid of 28x28 digits (rows of 784 or (n, 28, 28)), with optional labels as titles."""
     import matplotlib.pyplot as plt
 
@@ -97,7 +113,8 @@ def plot_digits(images, labels=None, ncols: int = 10, axes_size: float = 0.9, cm
     return fig
 
 
-def plot_weight_images(W, titles=None, ncols: int = 10, shape=(28, 28), axes_size: float = 1.0):
+def plot_weight_images(W: ArrayLike, titles: Sequence[object] | None = None, ncols: int = 10,
+                       shape: tuple[int, int] = (28, 28), axes_size: float = 1.0) -> Figure:
     """Rows of W (one neuron each) as images, coloured symmetrically: red > 0 > blue."""
     import matplotlib.pyplot as plt
 
@@ -115,8 +132,9 @@ def plot_weight_images(W, titles=None, ncols: int = 10, shape=(28, 28), axes_siz
     return fig
 
 
-def plot_hyperplane(w, b, ax, xlim=None, ylim=None, normal: bool = True, color="k",
-                    label: str | None = None, **line_kwargs):
+def plot_hyperplane(w: ArrayLike, b: float, ax: Axes, xlim: Limits | None = None,
+                    ylim: Limits | None = None, normal: bool = True, color: str = "k",
+                    label: str | None = None, **line_kwargs: object) -> Axes:
     """Draw the line w_1 x_1 + w_2 x_2 + b = 0 of one neuron inside the axes' box.
 
     normal : also draw the vector w as an arrow from the point of the line closest to the

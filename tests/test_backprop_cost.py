@@ -15,9 +15,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.lessons.backprop_cost import (Counted, OpCounter, backprop_gradients, counted, counted_mlp,
-                               finite_difference_gradients, no_reuse_gradients)
 from lib.gradcheck import relative_error
+from lib.lessons.backprop_cost import (
+    Counted,
+    OpCounter,
+    backprop_gradients,
+    counted,
+    counted_mlp,
+    finite_difference_gradients,
+    no_reuse_gradients,
+)
 from lib.losses import BinaryCrossEntropy, MeanSquaredError
 from lib.nn import Linear, Sequential, Sigmoid, Tanh, mlp
 

@@ -103,7 +103,7 @@ def test_object_arrays_are_refused():
 
 # ----------------------------------------------------------------------------- order of calls
 @pytest.mark.parametrize("layer", [Linear(3, 2, rng=0), Sigmoid(), Tanh(), ReLU()],
-                         ids=lambda l: type(l).__name__)
+                         ids=lambda layer: type(layer).__name__)
 def test_backward_before_forward_says_to_run_forward_first(layer):
     with pytest.raises(RuntimeError) as e:
         layer.backward(np.zeros((1, 2)))
@@ -117,7 +117,7 @@ def test_backward_before_forward_in_a_sequential_names_the_layer():
 
 
 @pytest.mark.parametrize("loss", [MeanSquaredError(), BinaryCrossEntropy(), SoftmaxCrossEntropy()],
-                         ids=lambda l: l.name)
+                         ids=lambda loss: loss.name)
 def test_loss_backward_before_forward(loss):
     with pytest.raises(RuntimeError) as e:
         loss.backward()
@@ -189,11 +189,11 @@ def test_fit_checks_that_inputs_and_targets_match():
         SGD(model, lr=0)
 
 
-def test_fit_refuses_a_validation_set_without_its_targets():
+def test_fit_refuses_a_test_set_without_its_targets():
     X, t = np.zeros((4, 3)), np.array([0, 1, 0, 1])
     model = Linear(3, 2, rng=0)
-    with pytest.raises(ValueError, match="both X_val and t_val"):
-        fit(model, SoftmaxCrossEntropy(), SGD(model), X, t, X_val=X, progress=False)
+    with pytest.raises(ValueError, match="both X_test and t_test"):
+        fit(model, SoftmaxCrossEntropy(), SGD(model), X, t, X_test=X, progress=False)
 
 
 def test_linear_from_weights_holds_exactly_the_given_weights():

@@ -13,11 +13,11 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from lib.data import circle, load_mnist, xor_truth_table
+from lib.lessons.perceptron import perceptron_learning, perceptron_predict
 from lib.losses import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
 from lib.nn import Linear, ReLU, Sigmoid, Tanh, mlp
 from lib.optim import SGD, Adam
-from lib.lessons.perceptron import perceptron_learning, perceptron_predict
-from lib.train import TrainingDiverged, evaluate, fit
+from lib.train import TrainingDiverged, evaluate, fit, train_epoch
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +74,32 @@ def test_perceptron_reports_non_convergence_on_xor():
     assert np.any((score >= 0) != (t == 1))         # some point is still misclassified
 
 
+# ----------------------------------------------------------------------------- one epoch
+def test_train_epoch_takes_one_step_per_mini_batch_with_the_hook_before_each():
+    """23 samples in batches of 5: 5 steps; the hook runs after backward, before the step."""
+    X, t = circle(23, rng=0)
+    model = mlp([2, 4, 1], Tanh, rng=0)
+    W = model[0].params["W"]
+    seen = []                                 # (grad of W at the hook, W at the hook)
+    result = train_epoch(model, BinaryCrossEntropy(), SGD(model, lr=0.1), X, t, 5,
+                         np.random.default_rng(0),
+                         before_step=lambda: seen.append((model[0].grads["W"].copy(), W.copy())))
+    assert result is None and len(seen) == 5
+    for (grad, before), (_, after) in zip(seen[:-1], seen[1:]):
+        np.testing.assert_allclose(after, before - 0.1 * grad)     # the step came after the hook
+
+
+def test_train_epoch_stops_at_the_first_non_finite_loss_and_returns_it():
+    X, t = circle(40, rng=0)
+    model = mlp([2, 4, 1], Tanh, rng=0)
+    model[0].params["W"][0, 0] = np.nan
+    steps = []
+    result = train_epoch(model, MeanSquaredError(), SGD(model, lr=0.1), X,
+                         t.reshape(-1, 1).astype(float), 10, np.random.default_rng(0),
+                         before_step=lambda: steps.append(1))
+    assert np.isnan(result) and steps == []
+
+
 # ----------------------------------------------------------------------------- divergence
 def test_fit_stops_with_training_diverged_on_a_huge_learning_rate():
     X, t = circle(100, rng=0)
@@ -97,9 +123,9 @@ def test_fit_history_on_a_normal_run():
     X, t = circle(100, rng=0)
     model = mlp([2, 8, 1], Tanh, rng=0)
     history = fit(model, BinaryCrossEntropy(), SGD(model, lr=0.5), X, t, epochs=30,
-                  batch_size=10, X_val=X[:20], t_val=t[:20], progress=False)
+                  batch_size=10, X_test=X[:20], t_test=t[:20], progress=False)
     assert not history.diverged and history.message == ""
-    assert history.epochs == 30 == len(history.val_loss) == len(history["val_accuracy"])
+    assert history.epochs == 30 == len(history.test_loss) == len(history["test_accuracy"])
     assert history.train_loss[-1] < history.train_loss[0]
     # the recorded numbers are what evaluate says about the final model
     loss, acc = evaluate(model, BinaryCrossEntropy(), X, t)
@@ -195,20 +221,20 @@ def mnist():
 def train_on_mnist(sizes, mnist, epochs=5):
     model = mlp(sizes, ReLU, rng=0, dtype=np.float32)
     history = fit(model, SoftmaxCrossEntropy(), SGD(model, lr=0.1), mnist.X_train,
-                  mnist.t_train, epochs=epochs, batch_size=64, X_val=mnist.X_test,
-                  t_val=mnist.t_test, rng=0, progress=False)
+                  mnist.t_train, epochs=epochs, batch_size=64, X_test=mnist.X_test,
+                  t_test=mnist.t_test, rng=0, progress=False)
     assert not history.diverged
     return history
 
 
 def test_softmax_regression_on_the_shipped_mnist(mnist):
     history = train_on_mnist([784, 10], mnist)
-    assert history.val_accuracy[-1] > 0.88          # measured 0.8985
+    assert history.test_accuracy[-1] > 0.88          # measured 0.8985
     assert history.train_accuracy[-1] > 0.89        # measured 0.9086
-    assert history.val_loss[-1] < history.val_loss[0]
+    assert history.test_loss[-1] < history.test_loss[0]
 
 
 def test_small_mlp_on_the_shipped_mnist(mnist):
     history = train_on_mnist([784, 64, 10], mnist)
-    assert history.val_accuracy[-1] > 0.90          # measured 0.9135
+    assert history.test_accuracy[-1] > 0.90          # measured 0.9135
     assert history.train_accuracy[-1] > 0.92        # measured 0.9330

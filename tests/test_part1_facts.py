@@ -11,18 +11,35 @@ import numpy as np
 import pytest
 
 from lib import functional as F
-from lib.lessons.confusion import confusion_matrix
 from lib.data import load_mnist, xor_truth_table
-from lib.lessons.linear_separability import best_linear_accuracy, is_linearly_separable, linear_dichotomies
+from lib.lessons.confusion import confusion_matrix
+from lib.lessons.linear_separability import (
+    best_linear_accuracy,
+    is_linearly_separable,
+    linear_dichotomies,
+)
+from lib.lessons.naive_losses import (
+    naive_binary_cross_entropy,
+    naive_softmax,
+    naive_softmax_cross_entropy,
+)
+from lib.lessons.neuron import (
+    hyperplane_segment,
+    layer_as_loop_of_neurons,
+    layer_as_matrix_product,
+    neuron,
+    neuron_bias_trick,
+)
+from lib.lessons.perceptron import perceptron_learning, perceptron_predict
+from lib.lessons.two_layer_xor import (
+    hand_crafted_xor_network,
+    hidden_representation,
+    train_xor_network,
+)
 from lib.losses import BinaryCrossEntropy, SoftmaxCrossEntropy
-from lib.lessons.naive_losses import naive_binary_cross_entropy, naive_softmax, naive_softmax_cross_entropy
-from lib.lessons.neuron import (hyperplane_segment, layer_as_loop_of_neurons, layer_as_matrix_product,
-                        neuron, neuron_bias_trick)
 from lib.nn import Linear
 from lib.optim import SGD
-from lib.lessons.perceptron import perceptron_learning, perceptron_predict
 from lib.train import fit
-from lib.lessons.two_layer_xor import hand_crafted_xor_network, hidden_representation, train_xor_network
 
 XOR_X, XOR_T = xor_truth_table()
 
@@ -298,5 +315,6 @@ def test_naive_losses_check_shapes_and_reduction():
         naive_binary_cross_entropy(np.array([0.5, 0.5]), np.array([1.0]))
     with pytest.raises(ValueError, match="reduction"):
         naive_binary_cross_entropy(np.array([0.5]), np.array([1.0]), reduction="max")
-    terms = naive_binary_cross_entropy(np.array([0.5, 0.25]), np.array([1.0, 0.0]), reduction="none")
+    terms = naive_binary_cross_entropy(np.array([0.5, 0.25]), np.array([1.0, 0.0]),
+                                       reduction="none")
     np.testing.assert_allclose(terms, [np.log(2), -np.log(0.75)])

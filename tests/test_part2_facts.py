@@ -10,10 +10,10 @@ import pytest
 from lib.data import make_dataset
 from lib.lessons.depth_separation import shallow_tent_network, tent_map_network
 from lib.lessons.diagnostics import count_dead_relus, gradient_norms_per_layer
+from lib.lessons.regions import count_linear_regions, random_relu_network
 from lib.losses import BinaryCrossEntropy
 from lib.nn import Linear, ReLU, Sequential, Sigmoid, mlp
 from lib.optim import SGD
-from lib.lessons.regions import count_linear_regions, random_relu_network
 from lib.train import fit
 
 
@@ -88,6 +88,6 @@ def test_one_layer_of_n_lines_in_the_plane_at_most_zaslavsky():
         net = mlp([2, 10, 1], ReLU, rng=seed)
         assert count_linear_regions(net, grid=((-1, 1), (-1, 1)), resolution=300) == 2 * 10
         # n lines in general position: regions met <= 1 + n + C(n, 2)
-        net = random_relu_network([2, 10, 1], seed=seed)
+        net = random_relu_network([2, 10, 1], rng=seed)
         n = count_linear_regions(net, grid=((-1, 1), (-1, 1)), resolution=300)
         assert n <= 1 + 10 + comb(10, 2)

@@ -7,10 +7,18 @@ import json
 import numpy as np
 import pytest
 
+from lib.data import grid_points
 from lib.gradcheck import numerical_gradient, relative_error
 from lib.nn import Identity, Linear, ReLU, Sigmoid, Tanh
-from lib.playground import (FEATURES, Playground, PlaygroundConfig, feature_map,
-                            load_playground, penalty, penalty_gradient)
+from lib.playground import (
+    FEATURES,
+    Playground,
+    PlaygroundConfig,
+    feature_map,
+    load_playground,
+    penalty,
+    penalty_gradient,
+)
 
 
 # -- features ----------------------------------------------------------------------------------
@@ -47,17 +55,18 @@ def test_feature_map_rejects_points_that_are_not_2d():
 def test_network_has_the_chosen_layers_and_activation(hidden, activation, cls):
     pg = Playground(features=("x1", "x2", "x1*x2"), hidden=hidden, activation=activation,
                     n_points=40)
-    sizes = [(l.n_in, l.n_out) for l in pg.model.layers if isinstance(l, Linear)]
+    sizes = [(layer.n_in, layer.n_out) for layer in pg.model.layers if isinstance(layer, Linear)]
     widths = [3, *hidden, 1]
     assert sizes == list(zip(widths[:-1], widths[1:]))
-    acts = [l for l in pg.model.layers if not isinstance(l, Linear)]
+    acts = [layer for layer in pg.model.layers if not isinstance(layer, Linear)]
     assert len(acts) == len(hidden) and all(type(a) is cls for a in acts)
 
 
 def test_squared_error_ends_with_a_sigmoid_and_cross_entropy_with_a_logit():
     ce = Playground(loss="cross_entropy", n_points=40)
     se = Playground(loss="squared_error", n_points=40)
-    assert isinstance(ce.model.layers[-1], Linear) and type(ce.loss).__name__ == "BinaryCrossEntropy"
+    assert isinstance(ce.model.layers[-1], Linear)
+    assert type(ce.loss).__name__ == "BinaryCrossEntropy"
     assert isinstance(se.model.layers[-1], Sigmoid) and type(se.loss).__name__ == "MeanSquaredError"
     # same seed, same hidden weights: both give the same p(class 1) before training
     X = np.array([[0.3, -0.7], [1.0, 1.0]])
@@ -65,17 +74,17 @@ def test_squared_error_ends_with_a_sigmoid_and_cross_entropy_with_a_logit():
 
 
 def test_split_follows_train_fraction_and_keeps_every_point_once():
-    pg = Playground(dataset="xor", n_points=200, train_fraction=0.7, seed=3)
+    pg = Playground(dataset="xor", n_points=200, train_fraction=0.7, rng=3)
     assert len(pg.X_train) == 140 and len(pg.X_test) == 60
     both = np.concatenate([pg.X_train, pg.X_test])
     assert len(np.unique(both, axis=0)) == 200
 
 
 def test_noise_moves_the_points_and_seed_fixes_them():
-    clean = Playground(dataset="circle", n_points=100, noise=0.0, seed=1)
-    noisy = Playground(dataset="circle", n_points=100, noise=0.2, seed=1)
-    again = Playground(dataset="circle", n_points=100, noise=0.2, seed=1)
-    other = Playground(dataset="circle", n_points=100, noise=0.2, seed=2)
+    clean = Playground(dataset="circle", n_points=100, noise=0.0, rng=1)
+    noisy = Playground(dataset="circle", n_points=100, noise=0.2, rng=1)
+    again = Playground(dataset="circle", n_points=100, noise=0.2, rng=1)
+    other = Playground(dataset="circle", n_points=100, noise=0.2, rng=2)
     radius = lambda pg: np.hypot(*pg.X_train.T)
     # clean circle data: labels 1 inside radius 0.5, 0 outside 0.7; noise blurs the gap
     r, t = radius(clean), clean.t_train
@@ -102,7 +111,7 @@ def test_custom_points_are_used_as_given():
 def test_circle_with_squared_features_is_learnt_in_a_few_epochs():
     # x1^2 + x2^2 < 0.25 is a linear rule in the features x1^2, x2^2: no hidden layer needed
     pg = Playground(dataset="circle", features=("x1^2", "x2^2"), hidden=(), learning_rate=0.5,
-                    n_points=400, seed=0)
+                    n_points=400, rng=0)
     start = pg.train_loss[0]
     pg.step(15)
     assert pg.epoch == 15 and len(pg.train_loss) == 16 and len(pg.test_loss) == 16
@@ -113,13 +122,13 @@ def test_circle_with_squared_features_is_learnt_in_a_few_epochs():
 def test_circle_with_raw_inputs_and_no_hidden_layer_stays_near_chance():
     # the opposite claim: a single linear boundary in (x1, x2) cannot cut a disc from a ring
     pg = Playground(dataset="circle", features=("x1", "x2"), hidden=(), learning_rate=0.5,
-                    n_points=400, seed=0).step(30)
+                    n_points=400, rng=0).step(30)
     assert pg.test_accuracy[-1] < 0.75
 
 
 def test_step_is_reproducible_for_a_seed():
-    a = Playground(dataset="spiral", hidden=(5, 5), seed=4).step(3)
-    b = Playground(dataset="spiral", hidden=(5, 5), seed=4).step(3)
+    a = Playground(dataset="spiral", hidden=(5, 5), rng=4).step(3)
+    b = Playground(dataset="spiral", hidden=(5, 5), rng=4).step(3)
     assert a.train_loss == b.train_loss
     np.testing.assert_array_equal(a.weights[0], b.weights[0])
 
@@ -138,7 +147,7 @@ def test_one_step_is_one_epoch_of_minibatch_updates():
 
 
 def test_reset_restores_the_initial_weights_and_clears_the_history():
-    pg = Playground(dataset="xor", hidden=(4,), seed=2)
+    pg = Playground(dataset="xor", hidden=(4,), rng=2)
     W0 = pg.weights[0].copy()
     pg.step(5)
     assert not np.array_equal(pg.weights[0], W0)
@@ -148,7 +157,7 @@ def test_reset_restores_the_initial_weights_and_clears_the_history():
 
 
 def test_reset_with_new_settings_rebuilds_what_they_touch():
-    pg = Playground(dataset="xor", hidden=(4,), seed=2)
+    pg = Playground(dataset="xor", hidden=(4,), rng=2)
     X_before = pg.X_train.copy()
     pg.reset(features=("x1", "x2", "x1*x2"), hidden=(3, 3))
     np.testing.assert_array_equal(pg.X_train, X_before)        # same data
@@ -158,7 +167,7 @@ def test_reset_with_new_settings_rebuilds_what_they_touch():
 
 
 def test_update_keeps_the_weights_and_changes_the_learning_rate():
-    pg = Playground(seed=1).step(2)
+    pg = Playground(rng=1).step(2)
     W = pg.weights[0].copy()
     pg.update(learning_rate=0.3, regularization="L2", regularization_rate=0.01)
     np.testing.assert_array_equal(pg.weights[0], W)
@@ -169,7 +178,7 @@ def test_update_keeps_the_weights_and_changes_the_learning_rate():
 
 def test_a_huge_learning_rate_is_reported_as_divergence_not_a_crash():
     pg2 = Playground(dataset="spiral", hidden=(8, 8), activation="linear",
-                     learning_rate=1e12, seed=0).step(10)
+                     learning_rate=1e12, rng=0).step(10)
     assert pg2.diverged and "Lower the learning rate" in pg2.message
     epoch = pg2.epoch
     pg2.step(3)                               # nothing more happens once diverged
@@ -181,7 +190,7 @@ def test_a_huge_learning_rate_is_reported_as_divergence_not_a_crash():
 @pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
 def test_regularised_gradient_matches_finite_differences(kind, loss):
     pg = Playground(dataset="spiral", hidden=(5, 3), activation="tanh", loss=loss,
-                    regularization=kind, regularization_rate=0.05, n_points=60, seed=5)
+                    regularization=kind, regularization_rate=0.05, n_points=60, rng=5)
     Phi, t = pg.Phi_train[:12], pg.t_train[:12]
     pg.compute_gradients(Phi, t)
     analytic = {k: g.copy() for k, g in pg.model.grads.items()}
@@ -192,8 +201,8 @@ def test_regularised_gradient_matches_finite_differences(kind, loss):
 
 @pytest.mark.parametrize("kind", ["L1", "L2"])
 def test_penalty_adds_exactly_its_own_gradient_term(kind):
-    base = Playground(hidden=(4,), n_points=40, seed=3)
-    reg = Playground(hidden=(4,), n_points=40, seed=3, regularization=kind,
+    base = Playground(hidden=(4,), n_points=40, rng=3)
+    reg = Playground(hidden=(4,), n_points=40, rng=3, regularization=kind,
                      regularization_rate=0.1)
     Phi, t = base.Phi_train, base.t_train
     base.compute_gradients(Phi, t)
@@ -216,7 +225,7 @@ def test_penalty_values():
 
 def test_l1_drives_more_weights_to_near_zero_than_l2():
     common = dict(dataset="gaussians", features=tuple(FEATURES), hidden=(8,), learning_rate=0.1,
-                  regularization_rate=0.01, seed=0)
+                  regularization_rate=0.01, rng=0)
     l1 = Playground(regularization="L1", **common).step(60)
     l2 = Playground(regularization="L2", **common).step(60)
     small = lambda pg: np.mean(np.abs(np.concatenate([W.ravel() for W in pg.weights])) < 0.01)
@@ -228,7 +237,7 @@ def test_neuron_outputs_give_one_image_per_node():
     pg = Playground(features=("x1", "x2", "x1^2"), hidden=(4, 3), n_points=40)
     cols = pg.neuron_outputs(resolution=20)
     assert [c.shape for c in cols] == [(3, 20, 20), (4, 20, 20), (3, 20, 20), (1, 20, 20)]
-    P, xx, yy = pg.grid(20)
+    P, (xx, yy) = grid_points([(-1.2, 1.2)] * 2, 20)
     np.testing.assert_allclose(cols[0][2], xx ** 2)                      # the x1^2 feature
     # the first hidden layer's outputs are tanh(W phi + b), computed here independently
     W, b = pg.model.layers[0].params["W"], pg.model.layers[0].params["b"]
@@ -242,14 +251,14 @@ def test_neuron_outputs_give_one_image_per_node():
 def test_export_round_trips(tmp_path, suffix):
     pg = Playground(dataset="spiral", features=("x1", "x2", "sin(x1)"), hidden=(6, 4),
                     activation="relu", regularization="L1", regularization_rate=0.001,
-                    seed=7).step(4)
+                    rng=7).step(4)
     path = pg.save(tmp_path / f"run{suffix}")
     back = load_playground(path)
     assert back.config == pg.config
     assert back.epoch == 4 and back.train_loss == pg.train_loss
     for a, b in zip(pg.weights, back.weights):
         np.testing.assert_array_equal(a, b)
-    P, _, _ = pg.grid(15)
+    P, _ = grid_points([(-1.2, 1.2)] * 2, 15)
     np.testing.assert_array_equal(back.predict_proba(P), pg.predict_proba(P))
 
 
@@ -286,7 +295,7 @@ def test_save_rejects_unknown_suffix(tmp_path):
     (dict(train_fraction=1.0), "train_fraction"),
     (dict(noise=-0.1), "noise"),
     (dict(features=()), "at least one input feature"),
-    (dict(seed=-1), "seed"),
+    (dict(rng=-1), "rng"),
     (dict(momentum=0.9), "unknown playground setting"),
     (dict(dataset="custom"), "needs points"),
     (dict(dataset="custom", points=(np.zeros((5, 3)), np.zeros(5))), r"shape \(n, 2\)"),
@@ -310,7 +319,7 @@ ipywidgets = pytest.importorskip("ipywidgets")
 @pytest.fixture
 def widget():
     from lib.playground.widget import PlaygroundWidget
-    return PlaygroundWidget(dataset="circle", hidden=(3, 2), n_points=100, resolution=12, seed=0)
+    return PlaygroundWidget(dataset="circle", hidden=(3, 2), n_points=100, resolution=12, rng=0)
 
 
 def test_widget_draws_the_boundary_and_one_heat_map_per_node(widget):
@@ -340,7 +349,7 @@ def test_widget_step_play_and_reset_buttons(widget):
     ("noise", 0.2, lambda pg: pg.config.noise == 0.2),
     ("train_percent", 70, lambda pg: len(pg.X_train) == 70),
     ("n_points", 200, lambda pg: len(pg.X_train) + len(pg.X_test) == 200),
-    ("seed", 5, lambda pg: pg.config.seed == 5),
+    ("rng", 5, lambda pg: pg.config.rng == 5),
     ("n_layers", 1, lambda pg: pg.config.hidden == (3,)),
     ("activation", "relu", lambda pg: pg.config.activation == "relu"),
     ("loss", "squared_error", lambda pg: pg.config.loss == "squared_error"),
@@ -420,10 +429,10 @@ def test_parse_points_names_the_bad_line():
         parse_points("a, 0.2, 1\n")
 
 
-def test_draw_network_has_one_picture_per_node():
-    from lib.playground.widget import draw_network
+def test_plot_network_has_one_picture_per_node():
+    from lib.playground.widget import plot_network
     pg = Playground(features=("x1", "x2", "sin(x1)"), hidden=(4, 2), n_points=40)
-    fig = draw_network(pg, resolution=10)
+    fig = plot_network(pg, resolution=10)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 3 + 4 + 2 + 1
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]

@@ -31,7 +31,8 @@ def test_every_article_has_a_doi_unless_its_journal_assigns_none():
             assert "doi" not in fields
             continue
         assert "doi" in fields, f"{key}: an article without its DOI"
-        assert re.fullmatch(r"10\.\d{4,5}/\S+", fields["doi"]), f"{key}: malformed DOI {fields['doi']}"
+        doi = fields["doi"]
+        assert re.fullmatch(r"10\.\d{4,5}/\S+", doi), f"{key}: malformed DOI {doi}"
     dois = [f["doi"] for _, f in entries.values() if "doi" in f]
     assert len(dois) == len(set(dois))
 

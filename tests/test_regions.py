@@ -5,9 +5,14 @@ import numpy as np
 import pytest
 
 from lib.lessons.depth_separation import shallow_tent_network, tent_map, tent_map_network
+from lib.lessons.regions import (
+    activation_patterns,
+    count_linear_regions,
+    random_relu_network,
+    regions_on_grid,
+    regions_on_line,
+)
 from lib.nn import Linear, ReLU, Sequential, Sigmoid, mlp
-from lib.lessons.regions import (activation_patterns, count_linear_regions, random_relu_network,
-                         regions_on_grid, regions_on_line)
 
 
 def one_layer_1d(breakpoints, out_weights):
@@ -122,7 +127,7 @@ def test_bad_inputs_are_explained():
 def test_line_count_does_not_depend_on_the_initial_sampling(seed):
     # regions are convex, so bisecting from only the two end points must find every region
     # that dense sampling finds (the count is exact up to tol, whatever n_samples is)
-    net = random_relu_network([3, 12, 12, 12, 1], seed=seed)
+    net = random_relu_network([3, 12, 12, 12, 1], rng=seed)
     a, b = np.array([-2.0, -1.0, 0.5]), np.array([2.0, 1.5, -0.5])
     coarse = regions_on_line(net, a, b, n_samples=2)
     fine = regions_on_line(net, a, b, n_samples=20001)
@@ -135,9 +140,9 @@ def test_line_count_does_not_depend_on_the_initial_sampling(seed):
 
 
 def test_random_relu_network_draws_biases():
-    net = random_relu_network([2, 5, 1], seed=0, bias_std=0.5)
+    net = random_relu_network([2, 5, 1], rng=0, bias_std=0.5)
     assert np.all(net[0].params["b"] != 0)
-    np.testing.assert_array_equal(random_relu_network([2, 5, 1], seed=0)[0].params["b"],
+    np.testing.assert_array_equal(random_relu_network([2, 5, 1], rng=0)[0].params["b"],
                                   net[0].params["b"])       # reproducible
     with pytest.raises(ValueError, match="bias_std"):
         random_relu_network([2, 5, 1], bias_std=-1)

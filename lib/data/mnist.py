@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 __all__ = ["load_mnist", "download_mnist", "read_idx", "MNIST", "MNISTDownloadError",
            "SHIPPED_FILE", "MIRRORS", "FILES", "default_cache_dir"]
@@ -36,8 +37,10 @@ MIRRORS = (
 )
 # file name -> SHA-256 of the gzip file as distributed
 FILES = {
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "train-images-idx3-ubyte.gz":
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz":
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
@@ -62,7 +65,7 @@ def default_cache_dir() -> Path:
 
 
 def load_mnist(full: bool = False, *, flatten: bool = True, normalize: bool = True,
-               dtype=np.float32, cache_dir: str | os.PathLike | None = None,
+               dtype: DTypeLike = np.float32, cache_dir: str | os.PathLike | None = None,
                download: bool = True, base_url: str | None = None,
                files: dict[str, str] | None = None) -> MNIST:
     """Load MNIST as ``MNIST(X_train, t_train, X_test, t_test)``.
@@ -126,7 +129,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if len(data) - header != expected:
         raise ValueError(f"{path.name}: header promises shape {shape} ({expected} bytes) but the "
                          f"file holds {len(data) - header} bytes of data.")
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    return array.astype(dtype.newbyteorder("="))
 
 
 def _sha256(path: Path) -> str:

@@ -19,15 +19,16 @@ Input is x in [0, 1]^d as rows of shape (n, d); outputs are (n, 1).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
+from lib.data.grid import grid_points
 from lib.nn import Linear, ReLU, Sequential, Sigmoid
 
 __all__ = ["step_network", "bump_network", "bumps_network", "relu_interpolation_network",
-           "tower_network", "tower_units", "max_error", "rms_error", "grid_in_cube",
-           "random_feature_network", "relative_rms_error", "units_needed"]
+           "tower_network", "tower_units", "max_error", "rms_error", "random_feature_network",
+           "relative_rms_error", "units_needed"]
 
 
 def _check_positive(name: str, value) -> None:
@@ -49,8 +50,9 @@ def bump_network(left: float, right: float, height: float, steepness: float) -> 
     _check_positive("steepness", steepness)
     if not right > left:
         raise ValueError(f"a bump needs left < right, got left={left}, right={right}.")
-    return Sequential(Linear.from_weights([[steepness], [steepness]], [-steepness * left, -steepness * right]),
-                      Sigmoid(), Linear.from_weights([[height, -height]], [0.0]))
+    w = steepness
+    return Sequential(Linear.from_weights([[w], [w]], [-w * left, -w * right]), Sigmoid(),
+                      Linear.from_weights([[height, -height]], [0.0]))
 
 
 def _bump_edges(n_bumps: int):
@@ -119,14 +121,16 @@ def tower_units(n_per_axis: int, d: int) -> int:
 
 
 def tower_network(f: Callable[[np.ndarray], np.ndarray], n_per_axis: int, d: int = 2,
-                  sharpness: float = 50.0) -> Sequential:
+                  steepness: float | None = None) -> Sequential:
     """Approximate f on [0, 1]^d by N^d towers, one per cell of an N x ... x N grid.
 
     Layer 1 (d (N + 1) sigmoid units): a step at every cell edge along every axis; along axis k
     the bump of cell j is S_{k,j} - S_{k,j+1}. Layer 2 (N^d sigmoid units): the tower of a cell
     fires when all d of its bumps are on, sigma(s2 (sum_k bump_k - (d - 1/2))). Output: the sum
-    of towers times f(cell centre). Steps have steepness ``sharpness * 4 N`` (they rise within
-    about a quarter of a cell / sharpness) and towers steepness ``4 * sharpness``.
+    of towers times f(cell centre).
+
+    steepness : w of every step of layer 1 (default 200 N: a step rises over about 1/50 of a
+        cell); the towers of layer 2 get w / N.
 
     f : vectorised function of points (m, d) -> (m,).
     Layers: Linear(d, d(N+1)), Sigmoid, Linear(d(N+1), N^d), Sigmoid, Linear(N^d, 1).
@@ -135,14 +139,14 @@ def tower_network(f: Callable[[np.ndarray], np.ndarray], n_per_axis: int, d: int
         raise ValueError(f"n_per_axis must be a positive integer, got {n_per_axis}.")
     if int(d) != d or d < 1:
         raise ValueError(f"d must be a positive integer, got {d}.")
-    _check_positive("sharpness", sharpness)
     N = int(n_per_axis)
+    w = 200.0 * N if steepness is None else steepness
+    _check_positive("steepness", w)
     if N ** d > 200_000:
         raise ValueError(f"{N}^{d} = {N ** d} towers is too many to build here; that is the point "
                          "of the N^d cost. Use tower_units to count them instead.")
     edges = np.linspace(0.0, 1.0, N + 1)
     edges[0], edges[-1] = -1.0 / N, 1.0 + 1.0 / N           # outer steps outside the cube
-    w = 4.0 * sharpness * N
     # layer 1: unit (k, j) = sigma(w (x_k - edge_j))
     W1 = np.zeros((d * (N + 1), d))
     for k in range(d):
@@ -150,7 +154,7 @@ def tower_network(f: Callable[[np.ndarray], np.ndarray], n_per_axis: int, d: int
     b1 = -w * np.tile(edges, d)
     # layer 2: cell (j_1..j_d) adds S_{k,j_k} - S_{k,j_k+1} over k
     cells = np.stack(np.meshgrid(*[np.arange(N)] * d, indexing="ij"), axis=-1).reshape(-1, d)
-    s2 = 4.0 * sharpness
+    s2 = w / N
     W2 = np.zeros((len(cells), d * (N + 1)))
     rows = np.arange(len(cells))
     for k in range(d):
@@ -161,22 +165,8 @@ def tower_network(f: Callable[[np.ndarray], np.ndarray], n_per_axis: int, d: int
     h = np.asarray(f(centres), dtype=float).reshape(-1)
     if h.shape != (len(cells),):
         raise ValueError(f"f must map points of shape (m, {d}) to shape (m,); got {h.shape}.")
-    return Sequential(Linear.from_weights(W1, b1), Sigmoid(), Linear.from_weights(W2, b2), Sigmoid(),
-                      Linear.from_weights(h[None, :], [0.0]))
-
-
-def grid_in_cube(n_per_axis: int, d: int = 1, midpoints: bool = False) -> np.ndarray:
-    """All points of an evenly spaced grid of [0, 1]^d, shape (n_per_axis^d, d).
-
-    midpoints : if True, the centres (i + 1/2) / n of n equal cells per axis (the midpoint rule
-        for integrals), else n points from 0 to 1 inclusive.
-    """
-    if int(n_per_axis) != n_per_axis or n_per_axis < 2:
-        raise ValueError(f"n_per_axis must be an integer >= 2, got {n_per_axis}.")
-    line = (np.arange(n_per_axis) + 0.5) / n_per_axis if midpoints else \
-        np.linspace(0.0, 1.0, n_per_axis)
-    axes = [line] * d
-    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
+    return Sequential(Linear.from_weights(W1, b1), Sigmoid(), Linear.from_weights(W2, b2),
+                      Sigmoid(), Linear.from_weights(h[None, :], [0.0]))
 
 
 def max_error(model, f: Callable[[np.ndarray], np.ndarray], d: int = 1,
@@ -185,7 +175,7 @@ def max_error(model, f: Callable[[np.ndarray], np.ndarray], d: int = 1,
 
     For d = 1, f takes x of shape (m,); for d > 1, points of shape (m, d).
     """
-    X = grid_in_cube(n_per_axis, d)
+    X, _ = grid_points([(0.0, 1.0)] * d, n_per_axis)
     target = np.asarray(f(X[:, 0] if d == 1 else X), dtype=float).reshape(-1)
     y = np.asarray(model(X), dtype=float).reshape(-1)
     return float(np.max(np.abs(y - target)))
@@ -199,7 +189,7 @@ def rms_error(model, f: Callable[[np.ndarray], np.ndarray], d: int = 1,
     thin "failure windows" near cell corners of ``tower_network`` that the sup error does not.
     The mean is taken over cell centres (the midpoint rule), so no sample sits on a cell edge.
     """
-    X = grid_in_cube(n_per_axis, d, midpoints=True)
+    X, _ = grid_points([(0.0, 1.0)] * d, n_per_axis, midpoints=True)
     target = np.asarray(f(X[:, 0] if d == 1 else X), dtype=float).reshape(-1)
     y = np.asarray(model(X), dtype=float).reshape(-1)
     return float(np.sqrt(np.mean((y - target) ** 2)))

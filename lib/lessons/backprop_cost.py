@@ -98,9 +98,6 @@ class Counted(Layer):
         self.counter.madds += 2 * self._madds(grad_out.shape[0])
         return grad_in
 
-    def zero_grad(self) -> None:
-        self.inner.zero_grad()
-
 
 def counted(model: Sequential) -> tuple[Sequential, OpCounter]:
     """A Sequential whose every layer is wrapped in :class:`Counted` sharing one counter.

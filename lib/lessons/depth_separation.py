@@ -37,7 +37,8 @@ def tent_map(x, L: int = 1) -> np.ndarray:
 
 def _check_depth(L) -> None:
     if int(L) != L or L < 1:
-        raise ValueError(f"L (the number of composed tent maps) must be a positive integer, got {L}.")
+        raise ValueError(f"L (the number of composed tent maps) must be a positive integer, "
+                         f"got {L}.")
 
 
 def tent_map_network(L: int) -> Sequential:

@@ -12,13 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from lib.losses import Loss
-from lib.nn import Layer, Linear, ReLU, Sequential
+from lib.nn import Layer, Linear, ReLU, layers_of
 
 __all__ = ["relu_pre_activations", "count_dead_relus", "gradient_norms_per_layer"]
-
-
-def _layers(model: Layer) -> list[Layer]:
-    return model.layers if isinstance(model, Sequential) else [model]
 
 
 def relu_pre_activations(model: Layer, X) -> list[np.ndarray]:
@@ -28,7 +24,7 @@ def relu_pre_activations(model: Layer, X) -> list[np.ndarray]:
     """
     out = []
     a = X
-    for layer in _layers(model):
+    for layer in layers_of(model):
         if isinstance(layer, ReLU):
             out.append(np.asarray(a))
         a = layer.forward(a)
@@ -51,7 +47,7 @@ def gradient_norms_per_layer(model: Layer, loss: Loss, X, t) -> list[float]:
     Runs ``loss.forward(model.forward(X), t)`` and ``model.backward(loss.backward())``; the
     model's stored gradients are overwritten (no parameter changes).
     """
-    linears = [layer for layer in _layers(model) if isinstance(layer, Linear)]
+    linears = [layer for layer in layers_of(model) if isinstance(layer, Linear)]
     if not linears:
         raise ValueError("the model has no Linear layer.")
     loss.forward(model.forward(X), t)

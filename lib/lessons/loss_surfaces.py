@@ -19,9 +19,11 @@ whole grid, for contour plots) and ``grad(theta)`` of the same shape.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
+
+from lib.data.grid import grid_points
 
 __all__ = ["LossSurface", "Quadratic", "GaussianWells", "gradient_descent"]
 
@@ -54,8 +56,8 @@ class LossSurface:
     def grid(self, n: int = 200, extent=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(T1, T2, L) on an n x n grid over ``extent``, ready for ``plt.contour(T1, T2, L)``."""
         x0, x1, y0, y1 = self.extent if extent is None else extent
-        T1, T2 = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-        return T1, T2, self.loss(np.stack([T1, T2], axis=-1))
+        points, (T1, T2) = grid_points([(x0, x1), (y0, y1)], n)
+        return T1, T2, self.loss(points).reshape(T1.shape)
 
 
 class Quadratic(LossSurface):

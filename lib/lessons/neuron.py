@@ -97,7 +97,8 @@ def hyperplane_segment(w, b: float, xlim=(-1.5, 1.5), ylim=(-1.5, 1.5)) -> np.nd
     """
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (2,):
-        raise ValueError(f"hyperplane_segment: w must have 2 entries (a line in 2-D), got {w.shape}.")
+        raise ValueError(f"hyperplane_segment: w must have 2 entries (a line in 2-D), got "
+                         f"{w.shape}.")
     (x0, x1), (y0, y1) = xlim, ylim
     points = []
     if abs(w[1]) > 1e-12:                # crossings with the left and right edges
@@ -158,7 +159,8 @@ def _time_widths(widths, n_in, n_samples, repeats, rng) -> list[dict]:
         W = rng.standard_normal((int(width), n_in))
         b = rng.standard_normal(int(width))
         best = {}
-        for name, f in (("loop_s", layer_as_loop_of_neurons), ("matmul_s", layer_as_matrix_product)):
+        for name, f in (("loop_s", layer_as_loop_of_neurons),
+                        ("matmul_s", layer_as_matrix_product)):
             times = []
             for _ in range(repeats):
                 start = time.perf_counter()
@@ -168,5 +170,6 @@ def _time_widths(widths, n_in, n_samples, repeats, rng) -> list[dict]:
             best[name.replace("_s", "_Z")] = Z
         rows.append({"width": int(width), "loop_s": best["loop_s"], "matmul_s": best["matmul_s"],
                      "speedup": best["loop_s"] / best["matmul_s"],
-                     "max_abs_difference": float(np.max(np.abs(best["loop_Z"] - best["matmul_Z"])))})
+                     "max_abs_difference":
+                         float(np.max(np.abs(best["loop_Z"] - best["matmul_Z"])))})
     return rows

@@ -55,7 +55,8 @@ def perceptron_learning(X, labels, rng=0, max_picks: int = 10_000) -> Perceptron
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels)
     if X.ndim != 2 or len(X) == 0:
-        raise ValueError(f"perceptron_learning: X must have shape (n, d) with n >= 1, got {X.shape}.")
+        raise ValueError(f"perceptron_learning: X must have shape (n, d) with n >= 1, got "
+                         f"{X.shape}.")
     if labels.shape != (len(X),) or not np.all(np.isin(labels, (0, 1))):
         raise ValueError("perceptron_learning: labels must be n values, each 0 or 1.")
     rng = np.random.default_rng(rng)

@@ -34,23 +34,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lib.nn import Identity, Layer, Linear, ReLU, Sequential, mlp
-from lib.plot import grid_points
+from lib.data.grid import grid_points
+from lib.nn import Identity, Layer, Linear, ReLU, Sequential, layers_of, mlp
 
-__all__ = ["random_relu_network", "relu_network_layers", "activation_patterns", "LineRegions", "GridRegions",
-           "regions_on_line", "regions_on_grid", "count_linear_regions"]
+__all__ = ["random_relu_network", "relu_network_layers", "activation_patterns", "LineRegions",
+           "GridRegions", "regions_on_line", "regions_on_grid", "count_linear_regions"]
 
 
-def random_relu_network(sizes: list[int], seed: int = 0, bias_std: float = 0.5) -> Sequential:
+def random_relu_network(sizes: list[int], rng: int | np.random.Generator = 0,
+                        bias_std: float = 0.5) -> Sequential:
     """A ReLU ``mlp(sizes)`` with He-initialised weights and biases drawn from N(0, bias_std^2).
 
+    rng : a seed (the biases then come from a stream of their own, seeded by it) or a Generator.
     ``mlp`` starts biases at zero, which makes every first-layer hyperplane pass through the
     origin; random biases give the "general position" that region counts assume.
     """
     if bias_std < 0:
         raise ValueError(f"bias_std must be >= 0, got {bias_std}.")
-    net = mlp(sizes, ReLU, rng=seed)
-    rng = np.random.default_rng([seed, 1])           # a stream separate from the weights'
+    net = mlp(sizes, ReLU, rng=rng)
+    if not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng([rng, 1])       # a stream separate from the weights'
     for layer in net.layers:
         if isinstance(layer, Linear):
             layer.params["b"][...] = bias_std * rng.standard_normal(layer.n_out)
@@ -63,9 +66,8 @@ def relu_network_layers(model: Layer) -> list[tuple[np.ndarray, np.ndarray, bool
     Accepts a ``Sequential`` of ``Linear``, ``ReLU`` and ``Identity`` layers (or one ``Linear``).
     Raises ValueError for anything else: other activations are not piece-wise linear.
     """
-    layers = model.layers if isinstance(model, Sequential) else [model]
     out: list[list] = []
-    for i, layer in enumerate(layers):
+    for i, layer in enumerate(layers_of(model)):
         if isinstance(layer, Linear):
             out.append([layer.params["W"], layer.params["b"], False])
         elif isinstance(layer, ReLU):
@@ -113,7 +115,8 @@ def activation_patterns(model: Layer, X) -> np.ndarray:
     layers = relu_network_layers(model)
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != layers[0][0].shape[1]:
-        raise ValueError(f"X has shape {X.shape}; the network expects (n, {layers[0][0].shape[1]}).")
+        raise ValueError(f"X has shape {X.shape}; the network expects "
+                         f"(n, {layers[0][0].shape[1]}).")
     return _forward_patterns(layers, X)[1]
 
 
@@ -163,15 +166,24 @@ def regions_on_line(model: Layer, start, end, n_samples: int = 4097, tol: float 
         raise ValueError(f"n_samples must be at least 2, got {n_samples}.")
     d = x1 - x0
 
-    def patterns_at(s):
+    def patterns_at(s: np.ndarray) -> np.ndarray:
         return _forward_patterns(layers, x0 + s[:, None] * d)[1]
 
+    breakpoints = _breakpoints_on_line(patterns_at, n_samples, tol)
+    return _count_on_line(layers, x0, d, breakpoints, slope_rtol)
+
+
+def _breakpoints_on_line(patterns_at, n_samples: int, tol: float) -> np.ndarray:
+    """Sampling: estimates of every s in (0, 1) where the activation pattern changes, sorted.
+
+    ``patterns_at(s)`` maps (m,) positions to (m, units) patterns. Cells between samples whose
+    patterns differ are bisected, all at once, until shorter than ``tol``.
+    """
     s = np.linspace(0.0, 1.0, n_samples)
     P = patterns_at(s)
     change = np.any(P[1:] != P[:-1], axis=1)
     lo, hi = s[:-1][change], s[1:][change]
     Plo, Phi = P[:-1][change], P[1:][change]
-    # bisect every cell whose end patterns differ, all cells at once
     while lo.size and np.max(hi - lo) > tol:
         mid = 0.5 * (lo + hi)
         Pm = patterns_at(mid)
@@ -190,16 +202,22 @@ def regions_on_line(model: Layer, start, end, n_samples: int = 4097, tol: float 
         keep = np.concatenate([[True], np.diff(cand) > 4 * tol])
         cand = cand[keep]
         cand = cand[(cand > 4 * tol) & (cand < 1 - 4 * tol)]
-    edges = np.concatenate([[0.0], cand, [1.0]])
+    return cand
+
+
+def _count_on_line(layers, x0: np.ndarray, d: np.ndarray, breakpoints: np.ndarray,
+                   slope_rtol: float) -> LineRegions:
+    """Counting: the pattern and slope of each interval between breakpoints; neighbours with
+    the same pattern are one activation region, with the same slope one linear piece."""
+    edges = np.concatenate([[0.0], breakpoints, [1.0]])
     mids = 0.5 * (edges[:-1] + edges[1:])
     _, pats, slopes = _forward_patterns(layers, x0 + mids[:, None] * d, direction=d)
     # neighbouring intervals with the same pattern are one region (a merged zero-crossing)
     new = np.concatenate([[True], np.any(pats[1:] != pats[:-1], axis=1)])
     pats, slopes = pats[new], slopes[new]
-    breakpoints = edges[1:-1][new[1:]]
     scale = np.maximum(np.abs(slopes[1:]), np.abs(slopes[:-1])).max(axis=1) + 1e-300
     same = np.max(np.abs(slopes[1:] - slopes[:-1]), axis=1) <= slope_rtol * scale
-    return LineRegions(breakpoints=breakpoints, patterns=pats, slopes=slopes,
+    return LineRegions(breakpoints=edges[1:-1][new[1:]], patterns=pats, slopes=slopes,
                        n_activation_regions=int(len(pats)),
                        n_linear_pieces=int(1 + np.count_nonzero(~same)))
 
@@ -247,7 +265,7 @@ def regions_on_grid(model: Layer, xlim=(-1.0, 1.0), ylim=(-1.0, 1.0),
                          f"{layers[0][0].shape[1]} (use regions_on_line for other inputs).")
     if resolution < 2:
         raise ValueError(f"resolution must be at least 2, got {resolution}.")
-    X, xx, yy = grid_points(xlim, ylim, resolution)
+    X, (xx, yy) = grid_points([xlim, ylim], resolution)
     P = _forward_patterns(layers, X)[1]
     if P.shape[1] == 0:
         return GridRegions(np.zeros(xx.shape, dtype=int), 1, xx, yy)

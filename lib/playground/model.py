@@ -3,10 +3,10 @@
 Everything the playground's web page does except drawing: a 2-D data set, a choice of input
 features (x1, x2, x1^2, x2^2, x1*x2, sin x1, sin x2), a fully connected network with 0 to 6
 hidden layers, mini-batch gradient descent with an optional L1 or L2 penalty, training and
-test loss per epoch, and each neuron's output on a grid of the plane. ``lib.playground.widget`` draws
-it; the tests and the book drive it without a display.
+test loss per epoch, and each neuron's output on a grid of the plane.
+``lib.playground.widget`` draws it; the tests and the book drive it without a display.
 
-    >>> pg = Playground(dataset="circle", features=("x1^2", "x2^2"), hidden=(), seed=0)
+    >>> pg = Playground(dataset="circle", features=("x1^2", "x2^2"), hidden=(), rng=0)
     >>> pg.step(20).test_loss[-1] < pg.test_loss[0]
     True
 
@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from lib.data import DATASETS, make_dataset, train_test_split
+from lib.data import DATASETS, grid_points, make_dataset, train_test_split
 from lib.functional import sigmoid
 from lib.losses import BinaryCrossEntropy, MeanSquaredError
-from lib.nn import Identity, Layer, Linear, ReLU, Sequential, Sigmoid, Tanh, mlp
+from lib.nn import Identity, Layer, Linear, ReLU, Sequential, Sigmoid, Tanh, layers_of, mlp
 from lib.optim import SGD
-from lib.plot import grid_points
-from lib.train import accuracy, iterate_minibatches
+from lib.train import accuracy, train_epoch
 
 __all__ = ["FEATURES", "FEATURE_LABELS", "ACTIVATIONS", "LOSSES", "REGULARIZATIONS",
            "MAX_HIDDEN_LAYERS", "feature_map", "penalty", "penalty_gradient",
@@ -130,7 +129,8 @@ class PlaygroundConfig:
     learning_rate : alpha of theta <- theta - alpha * gradient.
     regularization, regularization_rate : "none", "L1" or "L2" and its lambda.
     batch_size : points per gradient step (larger than the training set = full batch).
-    seed : fixes the data, the split, the initial weights and the shuffling.
+    rng : the seed (an int: it is saved with the settings) that fixes the data, the split, the
+        initial weights and the shuffling.
     points : (X (n, 2), t (n,) in {0, 1}) for ``dataset="custom"``.
     """
     dataset: str = "circle"
@@ -145,10 +145,10 @@ class PlaygroundConfig:
     regularization: str = "none"
     regularization_rate: float = 0.0
     batch_size: int = 10
-    seed: int = 0
+    rng: int = 0
     points: tuple | None = field(default=None, repr=False)
 
-    def validated(self) -> "PlaygroundConfig":
+    def validated(self) -> PlaygroundConfig:
         """A normalised copy (tuples, plain numbers), or a ValueError that says what to fix."""
         if self.dataset not in DATASET_NAMES:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose from {DATASET_NAMES}.")
@@ -166,7 +166,8 @@ class PlaygroundConfig:
             raise ValueError(f"train_fraction must lie strictly between 0 and 1 (e.g. 0.5), got "
                              f"{self.train_fraction}.")
         features = _check_features(self.features)
-        hidden = (self.hidden,) if isinstance(self.hidden, (int, np.integer)) else tuple(self.hidden)
+        hidden = self.hidden
+        hidden = (hidden,) if isinstance(hidden, (int, np.integer)) else tuple(hidden)
         if len(hidden) > MAX_HIDDEN_LAYERS:
             raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(hidden)} "
                              f"(hidden={hidden}).")
@@ -192,13 +193,14 @@ class PlaygroundConfig:
         if int(self.batch_size) != self.batch_size or self.batch_size < 1:
             raise ValueError(f"batch_size must be a whole number of at least 1, got "
                              f"{self.batch_size}.")
-        if int(self.seed) != self.seed or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative whole number, got {self.seed}.")
+        if isinstance(self.rng, np.random.Generator) or int(self.rng) != self.rng or self.rng < 0:
+            raise ValueError(f"rng must be a seed, a non-negative whole number (the playground "
+                             f"saves it with its settings), got {self.rng}.")
         return replace(self, n_points=int(self.n_points), noise=float(self.noise),
                        train_fraction=float(self.train_fraction), features=features,
                        hidden=tuple(int(n) for n in hidden), learning_rate=lr,
                        regularization_rate=rate, batch_size=int(self.batch_size),
-                       seed=int(self.seed), points=points)
+                       rng=int(self.rng), points=points)
 
     def __eq__(self, other) -> bool:
         """Same settings (custom points compared by value, not as arrays' truth values)."""
@@ -220,7 +222,7 @@ class PlaygroundConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "PlaygroundConfig":
+    def from_dict(cls, d: dict) -> PlaygroundConfig:
         d = dict(d)
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
@@ -285,7 +287,7 @@ class Playground:
     # -- set-up ------------------------------------------------------------------------------
     def _build(self, config: PlaygroundConfig) -> None:
         self.config = config
-        data_seed, split_seed, init_seed, shuffle_seed = np.random.SeedSequence(config.seed).spawn(4)
+        data_seed, split_seed, init_seed, shuffle_seed = np.random.SeedSequence(config.rng).spawn(4)
         if config.dataset == "custom":
             X, t = config.points
             if config.noise:
@@ -312,7 +314,7 @@ class Playground:
         else:
             self.model = net
             self.loss = BinaryCrossEntropy()
-        self.linears = [layer for layer in self.model.layers if isinstance(layer, Linear)]
+        self.linears = [layer for layer in layers_of(self.model) if isinstance(layer, Linear)]
         self.optimizer = SGD(self.model, lr=c.learning_rate)
         self._shuffle_rng = np.random.default_rng(self._shuffle_seed)
         self.epoch = 0
@@ -323,8 +325,8 @@ class Playground:
         self.test_accuracy: list[float] = []
         self._record()
 
-    def reset(self, **changes) -> "Playground":
-        """Start again: new initial weights (same seed, same ones), epoch 0, empty history.
+    def reset(self, **changes) -> Playground:
+        """Start again: new initial weights (same rng, same ones), epoch 0, empty history.
 
         Any settings given are changed first (data and features are rebuilt when needed).
         """
@@ -339,7 +341,7 @@ class Playground:
             self._build(config)
         return self
 
-    def update(self, **changes) -> "Playground":
+    def update(self, **changes) -> Playground:
         """Change learning rate, regularisation or batch size and keep training where it is.
 
         Any other setting (data, features, network) needs new weights: use ``reset``.
@@ -375,27 +377,32 @@ class Playground:
         """
         value = self.objective(Phi, t)
         self.model.backward(self.loss.backward())
+        self._add_penalty_gradient()
+        return value
+
+    def _add_penalty_gradient(self) -> None:
+        """grads["W"] += dR/dW for every weight matrix (nothing without regularisation)."""
         kind, rate = self.config.regularization, self.config.regularization_rate
         if kind != "none" and rate > 0:
             for layer in self.linears:
                 layer.grads["W"] += penalty_gradient(layer.params["W"], kind, rate)
-        return value
 
-    def step(self, epochs: int = 1) -> "Playground":
+    def step(self, epochs: int = 1) -> Playground:
         """Train ``epochs`` passes over the training set; record the losses after each.
 
-        Stops (and sets ``diverged`` and ``message``) if the loss becomes NaN or infinite.
+        Each epoch is ``lib.train.train_epoch``, the epoch of ``fit``, with the penalty's
+        gradient added before every step. Stops (and sets ``diverged`` and ``message``) if the
+        loss becomes NaN or infinite.
         """
         if int(epochs) != epochs or epochs < 1:
             raise ValueError(f"step(epochs): epochs must be a whole number >= 1, got {epochs}.")
-        bs = min(self.config.batch_size, len(self.Phi_train))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for _ in range(int(epochs)):
                 if self.diverged:
                     break
-                for idx in iterate_minibatches(len(self.Phi_train), bs, self._shuffle_rng):
-                    self.compute_gradients(self.Phi_train[idx], self.t_train[idx])
-                    self.optimizer.step()
+                train_epoch(self.model, self.loss, self.optimizer, self.Phi_train, self.t_train,
+                            self.config.batch_size, self._shuffle_rng,
+                            before_step=self._add_penalty_gradient)
                 self.epoch += 1
                 self._record()
         return self
@@ -428,23 +435,23 @@ class Playground:
         with np.errstate(over="ignore", invalid="ignore"):
             return self._probability(self.model.forward(feature_map(X, self.config.features)))
 
-    def grid(self, resolution: int = 50, lim: float = 1.2):
-        """Points (resolution^2, 2) covering [-lim, lim]^2 and the mesh arrays xx, yy."""
+    def _grid_features(self, resolution: int, lim: float) -> np.ndarray:
+        """The features of ``grid_points([(-lim, lim)] * 2, resolution)``, kept for redraws."""
         key = (resolution, lim)
         if key not in self._grid_cache:
-            P, xx, yy = grid_points((-lim, lim), (-lim, lim), resolution)
-            self._grid_cache = {key: (P, xx, yy, feature_map(P, self.config.features))}
-        return self._grid_cache[key][:3]
+            P, _ = grid_points([(-lim, lim)] * 2, resolution)
+            self._grid_cache = {key: feature_map(P, self.config.features)}
+        return self._grid_cache[key]
 
     def neuron_outputs(self, resolution: int = 50, lim: float = 1.2) -> list[np.ndarray]:
         """Every node's output on the grid, as images: a list with one array per column of the
         network picture, each (n_nodes, resolution, resolution).
 
         Entry 0 holds the input features, entries 1..L the hidden layers' activations a, the
-        last entry p(class 1) of the output neuron. Row j of an image is x2 = yy[j, 0].
+        last entry p(class 1) of the output neuron, on ``grid_points([(-lim, lim)] * 2,
+        resolution)``: row j of an image is x2 = yy[j, 0] of its mesh.
         """
-        self.grid(resolution, lim)
-        P, xx, yy, Phi = self._grid_cache[(resolution, lim)]
+        Phi = self._grid_features(resolution, lim)
         shape = (resolution, resolution)
         columns = [Phi.T.reshape(-1, *shape)]
         n_hidden = len(self.config.hidden)
@@ -489,7 +496,7 @@ class Playground:
         return path
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Playground":
+    def from_dict(cls, d: dict) -> Playground:
         """The playground saved by ``to_dict``: same settings, data, weights and history."""
         if d.get("format") != FORMAT:
             raise ValueError(f"not a saved playground (format {d.get('format')!r}, expected "
@@ -534,7 +541,7 @@ def _changed(config: PlaygroundConfig, changes: dict) -> PlaygroundConfig:
 
 
 def _same_data(a: PlaygroundConfig, b: PlaygroundConfig) -> bool:
-    keys = ("dataset", "n_points", "noise", "train_fraction", "seed")
+    keys = ("dataset", "n_points", "noise", "train_fraction", "rng")
     return all(getattr(a, k) == getattr(b, k) for k in keys) and _same_points(a.points, b.points)
 
 

@@ -17,11 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
-from lib.playground.model import (ACTIVATIONS, FEATURE_LABELS, FEATURES, MAX_HIDDEN_LAYERS,
-                         REGULARIZATIONS, TRAINING_SETTINGS, Playground)
+from lib.playground.model import (
+    ACTIVATIONS,
+    FEATURE_LABELS,
+    FEATURES,
+    MAX_HIDDEN_LAYERS,
+    REGULARIZATIONS,
+    TRAINING_SETTINGS,
+    Playground,
+)
 from lib.plot import CLASS_COLORS, class_colormap
 
-__all__ = ["PlaygroundWidget", "playground_widget", "draw_boundary", "draw_network",
+__all__ = ["PlaygroundWidget", "playground_widget", "plot_boundary", "plot_network",
            "parse_points", "heatmap_png"]
 
 DATASET_CHOICES = [("circle", "circle"), ("XOR", "xor"), ("two gaussians", "gaussians"),
@@ -31,6 +38,7 @@ REGULARIZATION_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 MAX_WIDGET_NEURONS = 8                       # as on the web page: the columns stay readable
 LIM = 1.2                                    # the picture shows [-LIM, LIM]^2
 NEURON_PX = "52px"
+_STYLE = {"description_width": "initial"}
 
 _CMAP = None
 
@@ -92,7 +100,7 @@ class PlaygroundWidget:
 
     Every control is an attribute (``dataset``, ``noise``, ``features`` (dict of checkboxes),
     ``n_layers``, ``neurons`` (list of sliders), ``activation``, ``loss``, ``learning_rate``,
-    ``regularization``, ``regularization_rate``, ``batch_size``, ``train_percent``, ``seed``,
+    ``regularization``, ``regularization_rate``, ``batch_size``, ``train_percent``, ``rng``,
     ``play``, ``step_button``, ``reset_button``, ``export_button``...), so the widget can be
     driven from code, e.g. in tests: ``w.step_button.click()``.
     """
@@ -102,52 +110,76 @@ class PlaygroundWidget:
 
         self.pg = playground if playground is not None else Playground(**settings)
         self.resolution = int(resolution)
-        c = self.pg.config
         self._busy = False                   # True while the controls are set from code
-        style = {"description_width": "initial"}
-        small = W.Layout(width="230px")     # shared by controls that are never hidden
+        self._small = W.Layout(width="230px")   # shared by the controls that are never hidden
+        self._build_data_controls()
+        self._build_network_controls()
+        self._build_training_controls()
+        self._build_run_controls()
+        self._build_points_controls()
+        self._build_pictures()
+        self._connect()
+        self.ui = self._layout()
+        self._sync_layer_sliders()
+        self.redraw()
 
-        # -- data --------------------------------------------------------------------------
+    # -- building the controls (each set to the playground's settings) ---------------------------
+    def _build_data_controls(self) -> None:
+        import ipywidgets as W
+
+        c = self.pg.config
         self.dataset = W.Dropdown(options=DATASET_CHOICES, value=c.dataset,
-                                  description="data", layout=small)
+                                  description="data", layout=self._small)
         self.noise = W.FloatSlider(value=c.noise, min=0, max=0.5, step=0.05,
-                                   description="noise", layout=small)
+                                   description="noise", layout=self._small)
         self.train_percent = W.IntSlider(value=round(100 * c.train_fraction), min=10, max=90,
-                                         step=10, description="train %", layout=small)
+                                         step=10, description="train %", layout=self._small)
         self.n_points = W.IntSlider(value=c.n_points, min=50, max=1000, step=50,
-                                    description="points", layout=small)
-        self.seed = W.BoundedIntText(value=c.seed, min=0, max=2**31 - 1, description="seed",
-                                     layout=small)
-        # -- features ----------------------------------------------------------------------
+                                    description="points", layout=self._small)
+        self.rng = W.BoundedIntText(value=c.rng, min=0, max=2**31 - 1, description="seed",
+                                    layout=self._small)
         self.features = {name: W.Checkbox(value=name in c.features,
                                           description=_plain(name), indent=False,
                                           layout=W.Layout(width="95px"))
                          for name in FEATURES}
-        # -- network -----------------------------------------------------------------------
+
+    def _build_network_controls(self) -> None:
+        import ipywidgets as W
+
+        c = self.pg.config
         self.n_layers = W.IntSlider(value=len(c.hidden), min=0, max=MAX_HIDDEN_LAYERS,
-                                    description="hidden layers", style=style, layout=small)
+                                    description="hidden layers", style=_STYLE, layout=self._small)
         widths = list(c.hidden) + [4] * (MAX_HIDDEN_LAYERS - len(c.hidden))
         self.neurons = [W.IntSlider(value=min(n, MAX_WIDGET_NEURONS), min=1,
                                     max=MAX_WIDGET_NEURONS, description=f"layer {i + 1}",
                                     layout=W.Layout(width="230px"))   # own layout: hidden alone
                         for i, n in enumerate(widths)]
         self.activation = W.Dropdown(options=list(ACTIVATIONS), value=c.activation,
-                                     description="activation", layout=small)
+                                     description="activation", layout=self._small)
         self.loss = W.Dropdown(options=[("cross-entropy", "cross_entropy"),
                                         ("squared error", "squared_error")], value=c.loss,
-                               description="loss", layout=small)
-        # -- training ----------------------------------------------------------------------
+                               description="loss", layout=self._small)
+
+    def _build_training_controls(self) -> None:
+        import ipywidgets as W
+
+        c = self.pg.config
         self.learning_rate = W.SelectionSlider(options=_with(LEARNING_RATES, c.learning_rate),
                                                value=c.learning_rate, description="learning rate",
-                                               style=style, layout=small)
+                                               style=_STYLE, layout=self._small)
         self.regularization = W.Dropdown(options=list(REGULARIZATIONS), value=c.regularization,
-                                         description="regularisation", style=style, layout=small)
+                                         description="regularisation", style=_STYLE,
+                                         layout=self._small)
         self.regularization_rate = W.SelectionSlider(
             options=_with(REGULARIZATION_RATES, c.regularization_rate),
-            value=c.regularization_rate, description="reg. rate λ", style=style, layout=small)
+            value=c.regularization_rate, description="reg. rate λ", style=_STYLE,
+            layout=self._small)
         self.batch_size = W.IntSlider(value=min(c.batch_size, 30), min=1, max=30,
-                                      description="batch size", style=style, layout=small)
-        # -- run ---------------------------------------------------------------------------
+                                      description="batch size", style=_STYLE, layout=self._small)
+
+    def _build_run_controls(self) -> None:
+        import ipywidgets as W
+
         self.play = W.Play(value=0, min=0, max=10**9, step=1, interval=120, show_repeat=False,
                            description="play")
         self.step_button = W.Button(description="step", icon="step-forward",
@@ -155,7 +187,15 @@ class PlaygroundWidget:
         self.reset_button = W.Button(description="reset", icon="undo",
                                      layout=W.Layout(width="80px"))
         self.epoch_label = W.HTML()
-        # -- your own points -----------------------------------------------------------------
+        self.export_name = W.Text(value="playground.json", description="file",
+                                  layout=W.Layout(width="230px"))
+        self.export_button = W.Button(description="export weights", icon="download",
+                                      layout=W.Layout(width="140px"))
+        self.status = W.HTML()
+
+    def _build_points_controls(self) -> None:
+        import ipywidgets as W
+
         self.points_text = W.Textarea(
             value=_format_points(*_starter_points()), rows=6,
             placeholder="one point per line: x1, x2, t", layout=W.Layout(width="230px"))
@@ -168,26 +208,17 @@ class PlaygroundWidget:
                                           button_style="info", layout=W.Layout(width="180px"))
         self.copy_points_button = W.Button(description="copy current data",
                                            layout=W.Layout(width="150px"))
-        # -- export --------------------------------------------------------------------------
-        self.export_name = W.Text(value="playground.json", description="file",
-                                  layout=W.Layout(width="230px"))
-        self.export_button = W.Button(description="export weights", icon="download",
-                                      layout=W.Layout(width="140px"))
-        self.status = W.HTML()
 
-        # -- pictures --------------------------------------------------------------------------
+    def _build_pictures(self) -> None:
+        import ipywidgets as W
+
         self.boundary_image = W.Image(format="png", layout=W.Layout(width="380px"))
         self.stats = W.HTML()
         self.network_box = W.HBox(layout=W.Layout(align_items="flex-start"))
         self._make_figure()
         self._rebuild_network_view()
 
-        self._connect()
-        self.ui = self._layout()
-        self._sync_layer_sliders()
-        self.redraw()
-
-    # -- building ------------------------------------------------------------------------------
+    # -- building the pictures -----------------------------------------------------------------
     def _make_figure(self) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -196,7 +227,7 @@ class PlaygroundWidget:
         FigureCanvasAgg(fig)
         ax, axl = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1.2]})
         fig.subplots_adjust(left=0.13, right=0.97, top=0.95, bottom=0.08, hspace=0.3)
-        self._image, self._train_dots, self._test_dots = draw_boundary(self.pg, ax,
+        self._image, self._train_dots, self._test_dots = plot_boundary(self.pg, ax,
                                                                       self.resolution)
         ax.set_title("p(class 1): ○ training, △ test points", fontsize=9)
         (self._train_line,) = axl.plot([], [], color="k", label="train")
@@ -275,7 +306,7 @@ class PlaygroundWidget:
             W.HBox([self.new_label, self.add_point_button]),
             W.HBox([self.use_points_button, self.copy_points_button])])
         controls = W.HBox([
-            box("data", [self.dataset, self.noise, self.train_percent, self.n_points, self.seed]),
+            box("data", [self.dataset, self.noise, self.train_percent, self.n_points, self.rng]),
             box("features", [feature_grid]),
             box("network", [self.n_layers, *self.neurons, self.activation, self.loss]),
             box("training", [self.learning_rate, self.regularization, self.regularization_rate,
@@ -289,7 +320,7 @@ class PlaygroundWidget:
 
     # -- behaviour -----------------------------------------------------------------------------
     def _connect(self) -> None:
-        rebuild = [self.dataset, self.noise, self.train_percent, self.n_points, self.seed,
+        rebuild = [self.dataset, self.noise, self.train_percent, self.n_points, self.rng,
                    self.n_layers, *self.neurons, self.activation, self.loss,
                    *self.features.values()]
         for control in rebuild:
@@ -310,7 +341,7 @@ class PlaygroundWidget:
         hidden = tuple(s.value for s in self.neurons[:self.n_layers.value])
         return dict(dataset=self.dataset.value, noise=self.noise.value,
                     train_fraction=self.train_percent.value / 100, n_points=self.n_points.value,
-                    seed=self.seed.value,
+                    rng=self.rng.value,
                     features=tuple(n for n, box in self.features.items() if box.value),
                     hidden=hidden, activation=self.activation.value, loss=self.loss.value,
                     learning_rate=self.learning_rate.value,
@@ -412,7 +443,8 @@ class PlaygroundWidget:
         except (ValueError, OSError) as exc:
             self._error(str(exc))
             return None
-        self.status.value = f"saved epoch {self.pg.epoch} to <code>{_escape(str(path.resolve()))}</code>"
+        where = _escape(str(path.resolve()))
+        self.status.value = f"saved epoch {self.pg.epoch} to <code>{where}</code>"
         return path
 
     def close(self) -> None:
@@ -442,7 +474,7 @@ class PlaygroundWidget:
             f"test accuracy {pg.test_accuracy[-1]:.1%}")
 
 
-def draw_boundary(pg: Playground, ax, resolution: int = 50, points: bool = True):
+def plot_boundary(pg: Playground, ax, resolution: int = 50, points: bool = True):
     """Draw p(class 1) over [-1.2, 1.2]^2 and the training (o) and test (^) points on ``ax``.
 
     Returns the image and the two scatter artists (the widget updates their data in place).
@@ -468,7 +500,7 @@ def _set_points(pg: Playground, train_dots, test_dots) -> None:
         dots.set_facecolors([CLASS_COLORS[int(label)] for label in t])
 
 
-def draw_network(pg: Playground, resolution: int = 40, size: float = 0.75):
+def plot_network(pg: Playground, resolution: int = 40, size: float = 0.75):
     """A static picture of the playground's network: one column per layer (features, hidden
     layers, output), each node's output over the plane as a small heat map.
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from synthetic_class import ASSIGNMENTS, ENV, fill, nbg_meta, nbgrader, points, submit
+from solution_leaks import read_secrets
+from synthetic_class import ASSIGNMENTS, ENV, fill, nbgrader, points, submit
 
 from notebook_runner import ROOT
 
@@ -160,7 +161,7 @@ EVIDENCE = {
     "output_flood": "Output truncated",
     "infinite_loop": "ATTACK RAN: stubborn loop",
     "escapes": "ATTACK RAN: background process started",
-    "exits": "ATTACK RAN: os._exit",
+    "exits": "KernelDied",          # its print is lost with the process: stdout was not flushed
 }
 
 
@@ -189,10 +190,12 @@ class DatabaseServer:
 
 
 def attack_submission(course: Path, student: str, **places) -> nbformat.NotebookNode:
-    """The blank release with the first answer cell replaced by the attack."""
+    """The blank release with the first answer cell replaced by the attack (every answer cell
+    for reads_solutions, so that no blank answer after it undoes what it stole)."""
     code = ATTACKS[student].format(course=course, a1=A1, root=ROOT, sleep=ESCAPE_SLEEP,
                                    site_packages=SITE_PACKAGES, **places)
-    return fill(course, A1, ids=[], edits={"affine": lambda _: code})
+    cells = ["affine", "perceptron-update", "perceptron-train"] if student == "reads_solutions" else ["affine"]
+    return fill(course, A1, ids=[], edits={cell: lambda _: code for cell in cells})
 
 
 def files_hash(*folders: Path, skip=()) -> dict[str, str]:
@@ -221,8 +224,15 @@ def scores(course: Path) -> dict[str, float]:
         return {s.student_id: s.score for s in gb.assignment_submissions(A1)}
 
 
-def graded_text(course: Path, student: str) -> str:
-    return (course / "autograded" / student / A1 / f"{A1}.ipynb").read_text()
+def printed(course: Path, student: str) -> str:
+    """Everything the student's graded notebook shows as output (streams, errors, results)."""
+    nb = nbformat.read(course / "autograded" / student / A1 / f"{A1}.ipynb", 4)
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts += [out.get("text", ""), out.get("evalue", ""), *out.get("traceback", []),
+                      *map(str, out.get("data", {}).values())]
+    return "\n".join(parts)
 
 
 def new_course(tmp: Path, home: Path) -> Path:
@@ -275,10 +285,10 @@ def test_an_honest_solution_gets_full_marks_and_every_attack_no_more_than_a_blan
 def test_each_attack_ran_and_was_stopped(attacked):
     course, _, _, _, _ = attacked
     for student, evidence in EVIDENCE.items():
-        text = graded_text(course, student)
+        text = printed(course, student)
         assert evidence in text, f"{student}: no {evidence!r} in its graded notebook"
         assert "WROTE" not in text and "server said" not in text and "home:" not in text
-    fork = graded_text(course, "fork_bomb")
+    fork = printed(course, "fork_bomb")
     refused_after = int(fork.split("fork refused after ")[1].split(" ")[0])
     assert refused_after < 64, "more processes than max_processes"
 
@@ -293,14 +303,14 @@ def test_no_course_file_changed(attacked):
 def test_no_secret_left_the_sandbox_and_the_server_saw_nobody(attacked):
     course, _, server, _, _ = attacked
     assert server.connections == 0
-    solution_lines = {line.strip() for cell in nbformat.read(
-        course / "solutions" / "source" / A1 / f"{A1}.ipynb", 4).cells
-        if nbg_meta(cell).get("solution") for line in cell.source.split("\n") if len(line.strip()) > 25}
+    solution_lines = [s.line for s in read_secrets(ROOT / "solutions" / "source" / A1, ROOT).secrets
+                      if s.kind == "solution"]
     assert solution_lines
     for student in ATTACKS:
-        text = graded_text(course, student)
+        text = printed(course, student)
         assert HOME_SECRET not in text and SERVER_SECRET.decode() not in text, student
-        assert not any(line in text for line in solution_lines), student
+        flat = " ".join(text.split())
+        assert not any(line in flat for line in solution_lines), student
 
 
 def test_no_process_outlives_its_kernel(attacked):
@@ -375,8 +385,8 @@ def test_unsafe_flag_grades_without_the_sandbox_and_says_so(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stderr.count("UNSAFE: grading WITHOUT the sandbox") == 3
     assert scores(course)["reads_solutions"] == points(A1)
-    assert server.connections == 1 and SERVER_SECRET.decode() in graded_text(course, "database_server")
-    assert HOME_SECRET in graded_text(course, "reads_home")
+    assert server.connections == 1 and SERVER_SECRET.decode() in printed(course, "database_server")
+    assert HOME_SECRET in printed(course, "reads_home")
 
 
 def test_make_autograde_passes_the_unsafe_flag_only_when_asked():

@@ -292,7 +292,7 @@ class SandboxedExecute(ResilientExecute):
             if problem:
                 message = f"The grading sandbox cannot start, so autograding stops.\n{problem}\n{HOW_TO_ENABLE}"
                 self.log.error(message)
-                raise SandboxUnavailable(message)
+                raise SandboxUnavailable("no grading sandbox: see the message above")
         self._output_bytes = 0
         return super().preprocess(nb, resources, km)
 

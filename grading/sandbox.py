@@ -145,6 +145,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                          "it runs").tag(config=True)
     packages = List(Unicode(), default_value=["lib"], help="editable-installed packages the kernel "
                     "may import (bound read-only); the course's others (grading) stay hidden").tag(config=True)
+    # JPY_PARENT_PID=1: ipykernel then prints no console banner and runs no parent poller (which
+    # would take the sandbox's pid 1 for an orphaned kernel's init and exit)
     env = List(Unicode(), default_value=[
         "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "MPLBACKEND=Agg",
         "PYTHONDONTWRITEBYTECODE=1", "HOME=/tmp", "LANG=C.UTF-8", "JPY_PARENT_PID=1",
@@ -252,8 +254,8 @@ _checked: dict[tuple, str | None] = {}
 def sandbox_problem(manager: SandboxedKernelManager) -> str | None:
     """Why the sandbox cannot start here (bwrap's own words), or None when it can.
 
-    Starts the real sandbox argv once per configuration with ``python -c pass`` in a scratch
-    folder; the answer is remembered for the process (nbgrader makes a manager per notebook).
+    Runs ``python -c "import lib"`` in the real sandbox argv, in a scratch folder, once per
+    configuration; the answer is remembered for the process (nbgrader makes a manager per notebook).
     """
     key = (manager.bwrap, manager.run_as_uid, manager.address_space, manager.tmp_size)
     if key not in _checked:

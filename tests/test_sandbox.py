@@ -113,16 +113,32 @@ del chunks
 """,
     "file_flood": """
 block = b"x" * 2**20
-written = 0
+for path in ["flood.bin", "/tmp/flood.bin"]:
+    written = 0
+    try:
+        with open(path, "wb") as f:
+            while written < 2**33:             # 8 GB if nothing stopped it
+                f.write(block)
+                f.flush()
+                written += len(block)
+    except OSError as error:
+        print(f"ATTACK RAN: {{path}} stopped at {{written // 2**20}} MB:", type(error).__name__)
+import os
+os.remove("flood.bin")
+os.remove("/tmp/flood.bin")
+for i in range(200):                           # 200 files of 2 MB in /tmp: more than it holds
+    try:
+        with open(f"/tmp/many{{i}}.bin", "wb") as f:
+            f.write(2 * block)
+    except OSError as error:
+        print(f"ATTACK RAN: /tmp full after {{i * 2}} MB:", type(error).__name__)
+        break
+handles = []
 try:
-    with open("flood.bin", "wb") as f:
-        while written < 2**33:             # 8 GB if nothing stopped it
-            f.write(block)
-            f.flush()
-            written += len(block)
+    while len(handles) < 100000:
+        handles.append(open("handle.txt", "a"))
 except OSError as error:
-    print(f"ATTACK RAN: file stopped at {{written // 2**20}} MB:", type(error).__name__)
-import os; os.remove("flood.bin")
+    print(f"ATTACK RAN: open refused after {{len(handles)}} files:", type(error).__name__)
 """,
     "output_flood": """
 print("ATTACK RAN: output flood")
@@ -157,8 +173,8 @@ EVIDENCE = {
     "reads_home": "ATTACK RAN: home",
     "fork_bomb": "ATTACK RAN: fork refused",
     "memory_flood": "ATTACK RAN: MemoryError",
-    "file_flood": "ATTACK RAN: file stopped at 64 MB: OSError",
-    "output_flood": "Output truncated",
+    "file_flood": "ATTACK RAN: flood.bin stopped at 64 MB: OSError",
+    "output_flood": "(the notebook printed more than 8388608 bytes; the rest was dropped)",
     "infinite_loop": "ATTACK RAN: stubborn loop",
     "escapes": "ATTACK RAN: background process started",
     "exits": "KernelDied",          # its print is lost with the process: stdout was not flushed
@@ -293,6 +309,12 @@ def test_each_attack_ran_and_was_stopped(attacked):
     fork = printed(course, "fork_bomb")
     refused_after = int(fork.split("fork refused after ")[1].split(" ")[0])
     assert refused_after < 64, "more processes than max_processes"
+    files = printed(course, "file_flood")
+    assert "/tmp/flood.bin stopped at 64 MB" in files, "max_file_size holds in /tmp too"
+    assert 128 < int(files.split("/tmp full after ")[1].split(" ")[0]) <= 256, "/tmp holds 256 MB"
+    assert int(files.split("open refused after ")[1].split(" ")[0]) < 256, "max_open_files"
+    flood = course / "autograded" / "output_flood" / A1 / f"{A1}.ipynb"
+    assert flood.stat().st_size < 9 * 2**20, "output past max_output_bytes was kept"
 
 
 def test_no_course_file_changed(attacked):

@@ -367,9 +367,15 @@ def test_the_kernel_sees_its_folder_and_the_engine_only(tmp_path):
             kc.stop_channels()
             await km.shutdown_kernel(now=True)
 
+    home = Path.home()
+    # of the home folder, only the way to the bound folders (e.g. the interpreter under ~/.pyenv)
+    on_the_way = sorted({Path(p).relative_to(home).parts[0] for p in (sys.prefix, sys.base_prefix, ROOT)
+                         if Path(p).is_relative_to(home)})
     seen = asyncio.run(run(f"import os; print(sorted(os.listdir({str(ROOT)!r}))); "
+                           f"print(sorted(os.listdir({str(home)!r}))); print(os.path.exists('/etc/passwd')); "
                            "open('mine.txt', 'w').write('ok'); print(os.listdir('.'))"))
-    assert seen.splitlines() == [str(sorted([".venv", "lib"])), "['mine.txt']"]
+    assert Path("/etc/passwd").exists()
+    assert seen.splitlines() == [str(sorted([".venv", "lib"])), str(on_the_way), "False", "['mine.txt']"]
     assert (tmp_path / "mine.txt").read_text() == "ok"
     assert (tmp_path / "mine.txt").stat().st_uid == os.getuid(), "the kernel's files go back to the grader"
 

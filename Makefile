@@ -98,11 +98,15 @@ NBGRADER    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/nbgrader
 
 .PHONY: release roster collect autograde feedback export
 
+# The released notebooks pin the engine's wheel built here (chapters/exercises/engine/, committed
+# with them) and name the course home of _config.yml (book_ext/exercise_release.py).
 release: $(STAMP)
+	$(PY) -m book_ext.exercise_release pin
 	@for a in $(ASSIGNMENT); do \
 	  $(NBGRADER) generate_assignment $$a --force && \
 	  cp release/$$a/$$a.ipynb chapters/exercises/$$a.ipynb && \
 	  echo "released $$a -> release/$$a/ and chapters/exercises/$$a.ipynb" || exit 1; done
+	$(PY) -m book_ext.exercise_release prune
 
 roster: $(STAMP)
 	@test -n "$(ROSTER)" || { echo "usage: make roster ROSTER=students.csv (columns: id,first_name,last_name,email)"; exit 2; }

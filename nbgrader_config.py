@@ -14,6 +14,9 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
                                     OverwriteKernelspec, SaveAutoGrades)
 
+from nbgrader.converters import GenerateAssignment
+
+from book_ext.exercise_release import PinEngine
 from grading.preprocessors import (AutograderNotes, HideHiddenTests, ResilientExecute,
                                    RestoreTestCells, StderrIsNotFailure)
 
@@ -22,6 +25,12 @@ c = get_config()  # noqa: F821 (provided by traitlets)
 c.CourseDirectory.course_id = "shallow-to-deep"
 c.CourseDirectory.source_directory = os.path.join("solutions", "source")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store"]
+
+# -- release: the set-up cell pins the engine wheel of `make release` and the course home of
+#    _config.yml; first, so that nbgrader checksums and stores the cell as written
+c.GenerateAssignment.preprocessors = (
+    [PinEngine] + list(GenerateAssignment().preprocessors))
+c.PinEngine.course_root = os.path.dirname(os.path.abspath(__file__))
 
 # -- autograding: one broken submission never stops the class ------------------------------------
 c.Execute.timeout = 120                 # seconds per cell; the MNIST training cell needs ~10 s

@@ -81,3 +81,29 @@ def write_badges(readme: Path, home: CourseHome, branch: str = "main") -> bool:
     if new != text:
         readme.write_text(new, encoding="utf-8")
     return new != text
+
+
+def set_course_home(root: Path, repository_url: str) -> CourseHome:
+    """Write ``repository_url`` as ``repository.url`` of ``<root>/_config.yml`` (only that line)
+    and the README's badges for it."""
+    root = Path(root)
+    home = course_home(repository_url)          # refuse a malformed URL before writing anything
+    config = root / "_config.yml"
+    text = config.read_text(encoding="utf-8")
+    new, count = re.subn(r"(?m)^(repository:\n(?:[ \t]*#.*\n)*[ \t]+url:[ \t]*).*$",
+                         lambda m: m[1] + home.repository_url, text)
+    if count != 1:
+        raise ValueError(f"{config}: no `repository: url:` entry to set")
+    config.write_text(new, encoding="utf-8")
+    home = read_course_home(root)                # html.baseurl, if set, still applies
+    write_badges(root / "README.md", home)
+    return home
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m book_ext.course_home https://github.com/<owner>/<name>")
+    done = set_course_home(Path.cwd(), sys.argv[1])
+    print(f"course home: {done.repository_url} (site {done.site_url}); now `make release` and publish")

@@ -1,8 +1,8 @@
 """The course as an instructor adopts it: forked, its one setting changed, released and built.
 
 The repository's files (tracked, and new ones not ignored) are copied into
-``$BOOK_OUT/_build/course-fork/``, ``repository.url`` in its ``_config.yml`` is changed to
-:data:`FORK_URL`, then the README's commands run there: ``make release`` and ``make book``. The
+``$BOOK_OUT/_build/course-fork/``, then the README's commands ("Teach this course") run there:
+``make home URL=<FORK_URL>`` (the one setting), ``make release`` and ``make book``. The
 fork shares the repository's ``.venv`` and ``node_modules`` (linked: installing them again
 would take minutes, and proves nothing about the setting) and starts from a copy of its
 jupyter-cache, so the build renders what the repository's build executed. One build per pytest
@@ -47,7 +47,7 @@ def _course_files() -> list[str]:
 
 
 def _make(target: str, fork: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", target, f"BOOK_OUT={fork}"], cwd=fork,
+    return subprocess.run(["make", "--no-print-directory", *target.split(), f"BOOK_OUT={fork}"], cwd=fork,
                           capture_output=True, text=True, timeout=3600,
                           env=dict(os.environ, BOOK_OUT=str(fork)))
 
@@ -64,13 +64,9 @@ def _fork_and_build() -> Fork:
     cache = BOOK_OUT / "_build" / ".jupyter_cache"
     if cache.is_dir():
         shutil.copytree(cache, FORK / "_build" / ".jupyter_cache")
-    config = FORK / "_config.yml"
-    text = config.read_text()
-    assert text.count(old_url) == 1, "the course home must be written once in _config.yml"
-    config.write_text(text.replace(old_url, FORK_URL))
     log = ""
     returncode = 0
-    for target in ("release", "book"):
+    for target in (f"home URL={FORK_URL}", "release", "book"):
         proc = _make(target, FORK)
         log += f"===== make {target} (exit {proc.returncode}) =====\n{proc.stdout}{proc.stderr}\n"
         returncode = returncode or proc.returncode

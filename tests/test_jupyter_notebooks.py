@@ -249,3 +249,108 @@ def test_an_exercise_archive_runs_offline_in_a_fresh_environment(fork, offline_v
     version, location = where.stdout.split()
     assert version == _assignment(_setup_cell(notebook), "ENGINE_VERSION")
     assert str(offline_venv.parents[1]) in location, f"lib imported from {location}, not the fresh venv"
+
+
+# -- one chapter in a real JupyterLab ---------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAB_CHAPTER = "01_neurons_to_layers"
+WIDGET_CELL = "interactive(show_neuron"
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(fork, tmp_path_factory):
+    """JupyterLab of the course's environment, on 127.0.0.1, serving a folder with the chapter's
+    downloadable notebook (and its own settings, so nothing of the machine's user leaks in)."""
+    import socket
+    import time
+    import urllib.request
+
+    home = tmp_path_factory.mktemp("lab")
+    notebooks = home / "notebooks"
+    notebooks.mkdir()
+    (notebooks / f"{LAB_CHAPTER}.ipynb").write_bytes(
+        (fork.html / "_sources" / "chapters" / f"{LAB_CHAPTER}.ipynb").read_bytes())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = hashlib.sha256(str(home).encode()).hexdigest()[:32]
+    # every cell rendered at once (JupyterLab 4 otherwise renders only what is on screen)
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    env = dict(os.environ, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"), OPENBLAS_NUM_THREADS="1")
+    lab = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "jupyter-lab"), "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={notebooks}",
+         "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={home / 'settings'}",
+         f"--LabApp.workspaces_dir={home / 'workspaces'}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(home / "lab.log", "w"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if lab.poll() is not None:
+                    pytest.fail(f"JupyterLab exited:\n{(home / 'lab.log').read_text()[-3000:]}")
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
+        yield base, token
+    finally:
+        lab.terminate()
+        lab.wait(timeout=30)
+
+
+@pytest.mark.browser
+def test_a_downloaded_chapter_reads_and_runs_in_jupyterlab_with_its_widget(jupyterlab, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    base, token = jupyterlab
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900})
+        try:
+            # nothing but this JupyterLab: a notebook must read and run without the internet
+            context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
+            page = context.new_page()
+            page.goto(f"{base}/lab/tree/{LAB_CHAPTER}.ipynb?token={token}")
+            page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-MarkdownCell')",
+                                   timeout=120_000)
+            page.wait_for_selector(".jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown", timeout=60_000)
+            shown = page.inner_text(".jp-Notebook")
+            assert "{glue" not in shown and "{numref}" not in shown and "```{" not in shown
+            # run every cell, as a student does after opening the download
+            page.wait_for_function("() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel",
+                                   timeout=120_000)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            widget = page.locator(".jp-CodeCell", has_text=WIDGET_CELL)
+            handle = widget.locator(".widget-slider .noUi-handle").first
+            handle.wait_for(timeout=300_000)
+            figure = widget.locator(".jp-OutputArea-output img").first
+            figure.wait_for(timeout=120_000)
+            before = figure.get_attribute("src")
+            handle.scroll_into_view_if_needed()
+            box = handle.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            page.mouse.move(x, y)
+            page.mouse.down()
+            page.mouse.move(x + 60, y, steps=6)
+            page.mouse.up()
+            page.wait_for_function(
+                "([cell, src]) => { const img = [...document.querySelectorAll('.jp-CodeCell')]"
+                ".find(c => c.innerText.includes(cell))?.querySelector('.jp-OutputArea-output img');"
+                " return img && img.getAttribute('src') !== src; }",
+                arg=[WIDGET_CELL, before], timeout=120_000)
+            errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']", has_text="Error")
+            assert errors.count() == 0, errors.first.inner_text()
+        finally:
+            context.close()

@@ -29,8 +29,9 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from book_ext.course_home import sphinx_course_home, write_badges
-from book_ext.engine_wheel import (ENGINE_FOLDER, EngineWheel, build_wheel, is_setup_cell,
-                                   setup_cell_source, sha256_of, version_of)
+from book_ext.engine_wheel import (ENGINE_FOLDER, EngineWheel, build_wheel, engine_version,
+                                   is_setup_cell, setup_cell_source, sha256_of, version_of,
+                                   wheel_filename)
 from book_ext.exercise_release import ENGINE_DIR
 from book_ext.myst_to_jupyter import Resolver, UnresolvedMyST, to_jupyter_markdown
 
@@ -164,7 +165,7 @@ def jupyter_notebook(app: Sphinx, env, docname: str, notebook, wheel: EngineWhee
 
 def _myst_pages(app: Sphinx, env) -> list[str]:
     return sorted(doc for doc in env.found_docs
-                  if env.doc2path(doc).suffix == ".md"
+                  if Path(env.doc2path(doc)).suffix == ".md"
                   and (Path(app.outdir) / "_sources" / f"{doc}.ipynb").is_file())
 
 
@@ -203,7 +204,7 @@ def _pinned_wheel_name(notebook_path: Path) -> str | None:
 
 def _exercises(app: Sphinx, env) -> list[str]:
     return sorted(doc for doc in env.found_docs
-                  if doc.startswith("chapters/exercises/") and env.doc2path(doc).suffix == ".ipynb")
+                  if doc.startswith("chapters/exercises/") and Path(env.doc2path(doc)).suffix == ".ipynb")
 
 
 README = """{title}
@@ -221,15 +222,20 @@ Course site: {site}
 
 def write_engine_and_archives(app: Sphinx, env) -> EngineWheel:
     static = Path(app.outdir) / ENGINE_FOLDER
-    wheel = build_wheel(Path(app.srcdir), static)
+    static.mkdir(parents=True, exist_ok=True)
     released = Path(app.srcdir) / ENGINE_DIR
     for pinned in sorted(released.glob("*.whl")):
         shutil.copyfile(pinned, static / pinned.name)
+    # this build's engine: the released file when the engine has not changed since (its SHA-256
+    # is the one the exercises name; another zlib could compress the same files differently)
+    current = static / wheel_filename(engine_version(Path(app.srcdir)))
+    wheel = EngineWheel(current, version_of(current.name), sha256_of(current)) if current.is_file() \
+        else build_wheel(Path(app.srcdir), static)
     (static / "SHA256SUMS").write_text("".join(f"{sha256_of(p)}  {p.name}\n"
                                                for p in sorted(static.glob("*.whl"))))
     home = sphinx_course_home(app)
     for docname in _exercises(app, env):
-        source = env.doc2path(docname)
+        source = Path(env.doc2path(docname))
         name = _pinned_wheel_name(source)
         if name is None or not (released / name).is_file():
             LOGGER.warning(f"jupyter_notebooks: {docname} pins no engine wheel in {ENGINE_DIR}: "

@@ -89,15 +89,20 @@ def build_wheel(root: Path, dest: Path) -> EngineWheel:
         f"{name},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},"
         f"{len(data)}\n" for name, data in entries) + f"{dist_info}/RECORD,,\n"
     entries.append((f"{dist_info}/RECORD", record.encode()))
-    dest.mkdir(parents=True, exist_ok=True)
     path = dest / wheel_filename(version)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as wheel:
+    write_zip(path, entries)
+    return EngineWheel(path, version, sha256_of(path))
+
+
+def write_zip(path: Path, entries: list[tuple[str, bytes]]) -> None:
+    """A zip archive written the same way every time (entries in the given order, fixed dates)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_EPOCH)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            wheel.writestr(info, data)
-    return EngineWheel(path, version, sha256_of(path))
+            archive.writestr(info, data)
 
 
 def setup_cell_source(wheel: EngineWheel, site_url: str, note: str = "") -> str:

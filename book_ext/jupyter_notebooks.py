@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import zipfile
 from pathlib import Path
 
 import nbformat
@@ -31,13 +30,12 @@ from sphinx.util import logging
 from book_ext.course_home import sphinx_course_home, write_badges
 from book_ext.engine_wheel import (ENGINE_FOLDER, EngineWheel, build_wheel, engine_version,
                                    is_setup_cell, setup_cell_source, sha256_of, version_of,
-                                   wheel_filename)
+                                   wheel_filename, write_zip)
 from book_ext.exercise_release import ENGINE_DIR
 from book_ext.myst_to_jupyter import Resolver, UnresolvedMyST, to_jupyter_markdown
 
 LOGGER = logging.getLogger(__name__)
 ARCHIVES = "_static/exercises"
-_EPOCH = (2020, 1, 1, 0, 0, 0)
 
 
 # -- what the build knows -------------------------------------------------------------------------
@@ -186,17 +184,6 @@ def write_jupyter_twins(app: Sphinx, env, wheel: EngineWheel) -> None:
 
 # -- wheels and archives --------------------------------------------------------------------------
 
-def _zip(path: Path, files: dict[str, bytes]) -> None:
-    """A zip written the same way every time (sorted names, fixed dates)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=_EPOCH)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, files[name])
-
-
 def _pinned_wheel_name(notebook_path: Path) -> str | None:
     match = re.search(r'ENGINE_WHEEL = \\"([^"\\]+)\\"', notebook_path.read_text(encoding="utf-8"))
     return match[1] if match else None
@@ -245,12 +232,12 @@ def write_engine_and_archives(app: Sphinx, env) -> EngineWheel:
             LOGGER.warning(f"jupyter_notebooks: {docname} was released for another course home than "
                            f"{home.site_url} (_config.yml): run `make release`", location=docname)
         stem = Path(docname).name
-        _zip(Path(app.outdir) / ARCHIVES / f"{stem}.zip", {
+        write_zip(Path(app.outdir) / ARCHIVES / f"{stem}.zip", sorted({
             f"{stem}/{stem}.ipynb": source.read_bytes(),
             f"{stem}/{name}": (released / name).read_bytes(),
             f"{stem}/README.txt": README.format(
                 title=env.titles[docname].astext(), version=version_of(name), wheel=name,
-                notebook=f"{stem}.ipynb", site=home.site_url).encode()})
+                notebook=f"{stem}.ipynb", site=home.site_url).encode()}.items()))
     return wheel
 
 

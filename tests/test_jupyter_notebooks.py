@@ -195,7 +195,8 @@ def _fresh_venv_without_lib(where: Path) -> Path:
 def offline_venv(tmp_path_factory):
     python = _fresh_venv_without_lib(tmp_path_factory.mktemp("student") / "venv")
     probe = subprocess.run([str(python), "-c", "import importlib.util as u; import numpy, ipykernel, nbclient; "
-                                               "print(u.find_spec('lib'))"], capture_output=True, text=True)
+                                               "print(u.find_spec('lib'))"],
+                           capture_output=True, text=True, cwd=python.parent)   # not the repository
     assert probe.returncode == 0 and probe.stdout.strip() == "None", probe.stderr
     return python
 
@@ -284,7 +285,7 @@ def jupyterlab(fork, tmp_path_factory):
     env = dict(os.environ, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"), OPENBLAS_NUM_THREADS="1")
     lab = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "jupyter-lab"), "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        [str(ROOT / ".venv" / "bin" / "jupyter-lab"), "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={notebooks}",
          "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={home / 'settings'}",
          f"--LabApp.workspaces_dir={home / 'workspaces'}"],
@@ -338,6 +339,8 @@ def test_a_downloaded_chapter_reads_and_runs_in_jupyterlab_with_its_widget(jupyt
             figure = widget.locator(".jp-OutputArea-output img").first
             figure.wait_for(timeout=120_000)
             before = figure.get_attribute("src")
+            readout = widget.locator(".widget-readout").first
+            value_before = readout.inner_text()
             handle.scroll_into_view_if_needed()
             box = handle.bounding_box()
             x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -350,6 +353,7 @@ def test_a_downloaded_chapter_reads_and_runs_in_jupyterlab_with_its_widget(jupyt
                 ".find(c => c.innerText.includes(cell))?.querySelector('.jp-OutputArea-output img');"
                 " return img && img.getAttribute('src') !== src; }",
                 arg=[WIDGET_CELL, before], timeout=120_000)
+            assert readout.inner_text() != value_before, "the slider did not move"
             errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']", has_text="Error")
             assert errors.count() == 0, errors.first.inner_text()
         finally:

@@ -10,11 +10,10 @@ The student versions are also copied to chapters/exercises/ for the book (make r
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
                                     OverwriteKernelspec, SaveAutoGrades)
-
-from nbgrader.converters import GenerateAssignment
 
 from book_ext.exercise_release import PinEngine
 from grading.preprocessors import (AutograderNotes, HideHiddenTests, ResilientExecute,

@@ -18,6 +18,7 @@ which is also where the README's badges are refreshed from (``builder-inited``).
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -64,7 +65,7 @@ def _equations(env) -> dict[str, tuple[str, str]]:
     return equations
 
 
-def _glued(glue_file: Path) -> dict[str, dict[str, str]]:
+def glued_values(glue_file: Path) -> dict[str, dict[str, str]]:
     """name -> {mime type: text} of each value the page glued (MyST-NB's ``<page>.glue.json``)."""
     if not glue_file.is_file():
         return {}
@@ -72,15 +73,24 @@ def _glued(glue_file: Path) -> dict[str, dict[str, str]]:
     return {name: output.get("data", {}) for name, output in outputs.items()}
 
 
+@functools.lru_cache(maxsize=4)
+def _bib_entries(bibfiles: tuple[tuple[str, int], ...]) -> dict:
+    """The entries of the .bib files (path, mtime), parsed once while they are unchanged (every
+    chapter cites from them)."""
+    from pybtex.database import parse_file
+
+    entries = {}
+    for bibfile, _ in bibfiles:
+        entries.update(parse_file(bibfile).entries)
+    return entries
+
+
 class Bibliography:
     """The book's references (``bibtex_bibfiles``): "(Author, year)" and a formatted list."""
 
     def __init__(self, app: Sphinx):
-        from pybtex.database import parse_file
-
-        self.entries = {}
-        for bibfile in app.config.bibtex_bibfiles:
-            self.entries.update(parse_file(str(Path(app.srcdir) / bibfile)).entries)
+        paths = [Path(app.srcdir) / bibfile for bibfile in app.config.bibtex_bibfiles]
+        self.entries = _bib_entries(tuple((str(p), p.stat().st_mtime_ns) for p in paths))
         self.used: list[str] = []
 
     def _author_year(self, key: str) -> tuple[str, str]:
@@ -175,7 +185,7 @@ def write_jupyter_twins(app: Sphinx, env, wheel: EngineWheel) -> None:
         notebook = nbformat.read(executed / f"{docname}.ipynb", as_version=4)
         try:
             jupyter_notebook(app, env, docname, notebook, wheel,
-                             _glued(executed / f"{docname}.glue.json"))
+                             glued_values(executed / f"{docname}.glue.json"))
         except (UnresolvedMyST, OSError) as error:
             LOGGER.warning(f"jupyter_notebooks: {docname}: {error}", location=docname)
             continue

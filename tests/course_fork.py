@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from book_build import execute_missing_chapters
 from notebook_runner import BOOK_OUT, ROOT
 
 FORK_URL = "https://github.com/teacher-example/nn-term-2027"
@@ -61,6 +62,7 @@ def _fork_and_build() -> Fork:
         shutil.copy2(ROOT / name, FORK / name)    # mtimes kept: make sees .venv up to date
     for shared in (".venv", "node_modules"):
         (FORK / shared).symlink_to(ROOT / shared)
+    execute_missing_chapters()                   # into the suite's shared cache (once for all)
     cache = BOOK_OUT / "_build" / ".jupyter_cache"
     if cache.is_dir():
         shutil.copytree(cache, FORK / "_build" / ".jupyter_cache")

@@ -14,6 +14,7 @@ and runs ``make release`` and ``make book``; everything below reads what that bu
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -169,6 +170,24 @@ def test_the_site_serves_the_engine_wheel_the_set_up_cells_install(fork):
     with zipfile.ZipFile(engine / _assignment(chapter, "ENGINE_WHEEL")) as archive:
         assert archive.read("lib/nn.py") == (fork.root / "lib" / "nn.py").read_bytes(), \
             "the chapters' wheel is the engine of this build"
+
+
+@pytest.mark.notebooks
+def test_the_set_up_cell_says_when_the_installed_lib_is_another_version(fork, tmp_path):
+    """Here `lib` is the repository's editable install (version 0.1.0, no engine digest): the
+    set-up cell installs nothing and names both versions."""
+    from nbclient import NotebookClient
+
+    twin = nbformat.read(fork.html / "_sources" / "chapters" / "02_single_layer_network.ipynb", 4)
+    setup = _setup_cell(twin)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup)])
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
+    wanted = _assignment(setup, "ENGINE_VERSION")
+    installed = importlib.metadata.version("nn-course")
+    assert installed != wanted
+    assert f"Note: lib {installed} is installed, but this notebook was made with lib {wanted}" in shown, shown
 
 
 def _fresh_venv_without_lib(where: Path) -> Path:

@@ -125,7 +125,9 @@ def _math_block(resolver: Resolver, body: str, label: str | None) -> str:
 
 
 def _directive(resolver: Resolver, name: str, arg: str, options: dict, body: str) -> str:
-    inner = lambda: to_jupyter_markdown(resolver, body)  # noqa: E731
+    def inner() -> str:                  # the body, converted only by directives that show it
+        return to_jupyter_markdown(resolver, body)
+
     if name == "literalinclude":
         code = resolver.read_literal(arg.strip(), options).rstrip("\n")
         return f"```{options.get('language', '')}\n{code}\n```"
@@ -140,7 +142,7 @@ def _directive(resolver: Resolver, name: str, arg: str, options: dict, body: str
         kind = "exercise" if name == "exercise" else name.split(":", 1)[1]
         label = options.get("label")
         numbered = resolver.numbers.get(label, ("", "", kind.capitalize()))[2] if label else kind.capitalize()
-        head = f"**{numbered[0].upper() + numbered[1:]}**" + (f" ({_roles(resolver, arg)})" if arg else "")
+        head = f"**{numbered}**" + (f" ({_roles(resolver, arg)})" if arg else "")
         anchor = f'<a id="{label}"></a>' if label else ""
         return _quote(f"{anchor}{head}\n\n{inner()}")
     if name == "solution":

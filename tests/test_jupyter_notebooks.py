@@ -7,9 +7,12 @@ and runs ``make release`` and ``make book``; everything below reads what that bu
   Markdown, and quotes every number the page quotes;
 * no trace of the old course home anywhere a student can see;
 * the site serves the engine's wheel (versioned, with its SHA-256), the notebooks' set-up
-  cells install exactly that wheel, and each exercise's offline archive runs in a fresh virtual
+  cells install exactly that wheel (and name both versions when another `lib` is installed),
+  and each exercise's offline archive runs in a fresh virtual
   environment without network: unzip, the notebook's own set-up cell installs the wheel, every
-  cell runs (the student's parts filled in from the solutions).
+  cell runs (the student's parts filled in from the solutions);
+* one chapter's download opened in a real JupyterLab in headless Chromium: it reads without
+  MyST, runs, and its widget redraws when a slider is dragged.
 """
 from __future__ import annotations
 

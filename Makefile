@@ -24,6 +24,7 @@ help:
 	@echo "make bench       benchmark lib against PyTorch (installs the CPU build of torch)"
 	@echo "make mnist-full  download and verify the full 70,000-digit MNIST into the cache"
 	@echo "make clean       remove the build and the virtual environment"
+	@echo "make home URL=https://github.com/<owner>/<name>   set the course's home (README 'Teach this course')"
 	@echo "Exercises (nbgrader; README 'For instructors'; ASSIGNMENT=<id> limits to one):"
 	@echo "make release     generate the student notebooks into release/ and chapters/exercises/"
 	@echo "make roster ROSTER=students.csv   add the class to the gradebook"
@@ -96,13 +97,23 @@ ASSIGNMENTS := 01_neurons_perceptron 02_losses_softmax 03_backpropagation 04_app
 ASSIGNMENT  ?= $(ASSIGNMENTS)
 NBGRADER    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/nbgrader
 
-.PHONY: release roster collect autograde feedback export
+.PHONY: home release roster collect autograde feedback export
 
+# The course's home, the one setting of a fork (README "Teach this course"): repository.url in
+# _config.yml, and the README's badges derived from it.
+home: $(STAMP)
+	@test -n "$(URL)" || { echo "usage: make home URL=https://github.com/<owner>/<name>"; exit 2; }
+	$(PY) -m book_ext.course_home "$(URL)"
+
+# The released notebooks pin the engine's wheel built here (chapters/exercises/engine/, committed
+# with them) and name the course home of _config.yml (book_ext/exercise_release.py).
 release: $(STAMP)
+	$(PY) -m book_ext.exercise_release pin
 	@for a in $(ASSIGNMENT); do \
 	  $(NBGRADER) generate_assignment $$a --force && \
 	  cp release/$$a/$$a.ipynb chapters/exercises/$$a.ipynb && \
 	  echo "released $$a -> release/$$a/ and chapters/exercises/$$a.ipynb" || exit 1; done
+	$(PY) -m book_ext.exercise_release prune
 
 roster: $(STAMP)
 	@test -n "$(ROSTER)" || { echo "usage: make roster ROSTER=students.csv (columns: id,first_name,last_name,email)"; exit 2; }

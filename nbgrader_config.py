@@ -10,10 +10,12 @@ The student versions are also copied to chapters/exercises/ for the book (make r
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
                                     OverwriteKernelspec, SaveAutoGrades)
 
+from book_ext.exercise_release import PinEngine
 from grading.preprocessors import (AutograderNotes, HideHiddenTests, RestoreTestCells,
                                    StderrIsNotFailure)
 from grading.sandbox import SandboxedExecute
@@ -23,6 +25,12 @@ c = get_config()  # noqa: F821 (provided by traitlets)
 c.CourseDirectory.course_id = "shallow-to-deep"
 c.CourseDirectory.source_directory = os.path.join("solutions", "source")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store"]
+
+# -- release: the set-up cell pins the engine wheel of `make release` and the course home of
+#    _config.yml; first, so that nbgrader checksums and stores the cell as written
+c.GenerateAssignment.preprocessors = (
+    [PinEngine] + list(GenerateAssignment().preprocessors))
+c.PinEngine.course_root = os.path.dirname(os.path.abspath(__file__))
 
 # -- autograding: one broken submission never stops the class ------------------------------------
 c.Execute.timeout = 120                 # seconds per cell; the MNIST training cell needs ~10 s

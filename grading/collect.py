@@ -41,7 +41,8 @@ def read_timestamp(folder: Path) -> dt.datetime | None:
     path = folder / TIMESTAMP
     if not path.is_file() or not path.read_text().strip():
         return None
-    return parse_utc(path.read_text().strip())
+    when = parse_utc(path.read_text().strip())      # nbgrader's parser gives naive UTC
+    return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
 
 
 def write_timestamp(folder: Path, when: dt.datetime) -> None:
@@ -157,8 +158,7 @@ def collect_zip(root: Path, download: Path, assignment: str, nbgrader: str) -> l
     shutil.copy2(download, downloaded / "archive" / download.name)
     staging = downloaded / "collected"
     subprocess.run([nbgrader, "zip_collect", assignment, "--force", f"--CourseDirectory.root={root}",
-                    f"--CourseDirectory.submitted_directory={staging.relative_to(root)}",
-                    "--ZipCollectApp.collector_plugin=grading.collect.LmsFileNames"],
+                    f"--CourseDirectory.submitted_directory={staging.relative_to(root)}"],
                    check=True, cwd=Path(__file__).resolve().parents[1])
     return collect_folder(root, staging, [assignment])
 

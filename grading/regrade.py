@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from nbgrader.api import MissingEntry
 
 from grading.collect import read_timestamp
 
@@ -60,11 +61,14 @@ def plan(root: Path, assignment: str) -> dict[str, str]:
                     grade = next((g for g in notebook.grade_cells if g.name == cell.name), None)
                     if cell.locked and grade is not None:
                         source_cells[(notebook.name, cell.name)] = (cell.source, float(grade.max_score))
-        except Exception as error:     # nbgrader's MissingEntry: never released into this gradebook
-            raise SystemExit(f"{assignment} is not in the gradebook: run `make release` first ({error})")
+        except MissingEntry:
+            source_cells = None
     todo = {}
     for folder in sorted(p for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir()):
         student = folder.parent.name
+        if source_cells is None:
+            raise SystemExit(f"{assignment} has submissions but is not in the gradebook: run "
+                             f"`make release ASSIGNMENT={assignment}` first")
         graded = root / "autograded" / student / assignment
         arrived, graded_at = read_timestamp(folder), read_timestamp(graded)
         if not graded.is_dir():

@@ -177,11 +177,12 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     # -- a late resubmission in an LMS zip (Canvas names; the LMS's time on each file) ---------------
     late = dt.timedelta(hours=30)
     lms = tmp_path / "submissions.zip"
+    handed_in = lambda student: (inbox / student / A1 / f"{A1}.ipynb").read_bytes()
     with zipfile.ZipFile(lms, "w") as zf:
-        for name, nb, at in [(f"alice_11_21_{A1}.ipynb", full1, on_time),
-                             (f"bob_12_22_{A1}.ipynb", affine_only, on_time),
-                             (f"bob_LATE_12_23_{A1}-1.ipynb", full1, DUE1 + late)]:
-            zf.writestr(zipfile.ZipInfo(name, at.timetuple()[:6]), nbformat.writes(nb))
+        for name, data, at in [(f"alice_11_21_{A1}.ipynb", handed_in("alice"), on_time),
+                               (f"bob_12_22_{A1}.ipynb", handed_in("bob"), on_time),
+                               (f"bob_LATE_12_23_{A1}-1.ipynb", handed_in("alice"), DUE1 + late)]:
+            zf.writestr(zipfile.ZipInfo(name, at.timetuple()[:6]), data)
     graded_alice = course / "autograded" / "alice" / A1 / f"{A1}.ipynb"
     mtime = graded_alice.stat().st_mtime
     out = make(course, "collect", f"ZIP={lms}", f"ASSIGNMENT={A1}")

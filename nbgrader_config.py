@@ -11,10 +11,10 @@ import os
 import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from sqlalchemy.exc import SAWarning
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
                                     OverwriteKernelspec, SaveAutoGrades)
+from sqlalchemy.exc import SAWarning
 
 from grading.feedback import TEMPLATES, FeedbackParts
 from grading.preprocessors import (AutograderNotes, HideHiddenTests, ResilientExecute,

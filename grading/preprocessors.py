@@ -185,7 +185,7 @@ def consequence_notes(nb) -> list[str]:
     """A NameError caused by an earlier cell that failed (a syntax error, an exception) is said to be
     a consequence of it: the student has one thing to fix, not several."""
     notes, failed = [], []          # failed: (cell, its error) in notebook order
-    for index, cell in enumerate(nb.cells):
+    for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         error = next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)

@@ -200,7 +200,7 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     assert sorted(p.parent.parent.name for p in (course / "feedback").glob(f"*/{A1}/{A1}.html")) == \
         ["alice", "bob", "carol"]
     text = assert_offline_page(page(course, "carol", A1))
-    assert "failed only because `affine` was never defined" in text and "syntax error" in text
+    assert "failed only because affine was never defined" in text and "syntax error" in text
     text = assert_offline_page(page(course, "bob", A1))
     assert f"Late submission penalty (Score: -{penalty(all1, late):.1f})" in text
     assert "Part 3 — The perceptron learning algorithm (Score: 3.0 / 3.0)" in text

@@ -138,11 +138,13 @@ autograde: $(STAMP)
 	  $(GRADING).regrade $$a --root "$(ROOT)" $(if $(STUDENT),--student=$(STUDENT)) $(NBGRADER_ARGS) || status=1; done; \
 	$(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
 
-# The formgrader is a page of a Jupyter server started in the course folder (Ctrl-C stops it).
+# The formgrader is a page of a Jupyter server started in the course folder, on this machine only
+# (Ctrl-C stops it; as root, in a container or CI, Jupyter needs allow_root).
 formgrader: $(STAMP)
 	@echo "formgrader of $(ROOT): open http://127.0.0.1:$(PORT)/formgrader (with the token printed below)"
 	cd "$(ROOT)" && "$(CURDIR)/$(VENV)/bin/jupyter" server --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-	  --ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir="$(ROOT)" $(FORMGRADER_ARGS)
+	  --ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir="$(ROOT)" \
+	  $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True) $(FORMGRADER_ARGS)
 
 feedback: $(STAMP) $(NPM_STAMP)
 	@status=0; for a in $(ASSIGNMENT); do \

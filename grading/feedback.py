@@ -84,7 +84,8 @@ class FeedbackParts(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         coursedir = CourseDirectory(config=self.config)
-        names = source_part_names(Path(coursedir.root), info["assignment"], coursedir.source_directory)
+        names = source_part_names(Path(coursedir.root), info["assignment"], coursedir.source_directory,
+                                  every_cell=True)
         with Gradebook(info["db_url"]) as gb:
             notebook = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
             awaiting = {g.name: g.max_score for g in notebook.grades if g.needs_manual_grade}

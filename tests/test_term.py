@@ -125,8 +125,20 @@ def formgrader_page(course: Path, submission_id: str) -> str:
                     raise
                 time.sleep(1)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
+        stop_group(server)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop ``make`` and the Jupyter server it started (its own process group), and wait for both."""
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=60)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            os.killpg(process.pid, signal.SIGKILL if time.monotonic() > deadline else 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
 
 
 def test_a_whole_term_never_loses_a_grade(tmp_path):

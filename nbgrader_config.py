@@ -8,19 +8,27 @@ Layout (nbgrader's, with the sources under solutions/):
 The student versions are also copied to chapters/exercises/ for the book (make release).
 """
 import os
+import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
                                     OverwriteKernelspec, SaveAutoGrades)
+from sqlalchemy.exc import SAWarning
 
 from book_ext.exercise_release import PinEngine
+from grading.feedback import TEMPLATES, FeedbackParts
 from grading.preprocessors import (AutograderNotes, HideHiddenTests, RestoreTestCells,
                                    StderrIsNotFailure)
+from grading.rubric import HideRubric, ShowRubric
 from grading.sandbox import SandboxedExecute
 
 c = get_config()  # noqa: F821 (provided by traitlets)
+
+# nbgrader 0.9's gradebook triggers harmless SQLAlchemy autoflush warnings for every new
+# submission; they buried the log's real warnings
+warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session", category=SAWarning)
 
 c.CourseDirectory.course_id = "shallow-to-deep"
 c.CourseDirectory.source_directory = os.path.join("solutions", "source")
@@ -42,7 +50,7 @@ c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreTestCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, StderrIsNotFailure,
-    AutograderNotes, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    AutograderNotes, ShowRubric, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 # -- the sandbox: every submission's kernel runs in bubblewrap (grading/sandbox.py) -------------------
 # SandboxedExecute (above, in place of ResilientExecute) runs each kernel with only the Python
@@ -57,13 +65,24 @@ c.SandboxedKernelManager.max_file_size = 64 * 1024**2   # bytes per written file
 c.SandboxedKernelManager.tmp_size = 256 * 1024**2       # bytes of the private /tmp
 c.SandboxedExecute.max_output_bytes = 8 * 1024**2       # output per notebook; the rest is dropped
 
-# -- feedback never shows hidden tests ------------------------------------------------------------
-c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+# -- deadlines (deadlines.toml, written into the gradebook by `make autograde`) and late policy ----
+c.AssignLatePenalties.plugin_class = "grading.deadlines.LatePolicy"
+c.LatePolicy.per_day = 0.10             # each started day late costs 10 % of the notebook's points
+
+# -- feedback never shows hidden tests or the graders' rubric; parts named, MathJax offline --------
+c.GenerateFeedback.preprocessors = [HideHiddenTests, HideRubric, GetGrades, FeedbackParts,
+                                    CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.exporter_class = "grading.feedback.FeedbackPage"
+c.FeedbackPage.template_name = "course_feedback"        # the formgrader keeps its own template
+c.FeedbackPage.extra_template_basedirs = [str(TEMPLATES)]
 
 # -- zip_collect: files downloaded from an LMS, named e.g. (Canvas)
 #    downloaded/<assignment>/archive/submissions.zip  holding  jdoe_12345_67890_01_neurons_perceptron.ipynb
 #    (a resubmission suffix like "-1" is dropped; other names are copied as they are and
 #    `make autograde` grades a renamed notebook under the right name)
-c.ZipCollectApp.collector_plugin = "nbgrader.plugins.zipcollect.FileNameCollectorPlugin"
+c.ZipCollectApp.collector_plugin = "grading.collect.LmsFileNames"   # also reads the times in the zip
 c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$")
+
+# -- export: nbgrader's columns plus each submission's status (missing, awaiting hand grading) ----
+c.ExportApp.plugin_class = "grading.report.GradesExport"

@@ -16,6 +16,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 
 from grading.preprocessors import (AutograderNotes, HideHiddenTests, ResilientExecute,
                                    RestoreTestCells, StderrIsNotFailure)
+from grading.verdict import HiddenInputs, VerdictOutside
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 
@@ -31,9 +32,14 @@ c.LimitOutput.max_traceback = 60
 c.RestoreTestCells.add_missing_cells = True     # deleted test cells are put back and run
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreTestCells, CheckCellMetadata]
+# The verdict is computed outside the student's kernel (grading/verdict.py): HiddenInputs gives
+# each graded cell its per-student inputs before the notebook runs; VerdictOutside, right after
+# it ran, scores each graded cell from the values it handed out, against the instructor's
+# solution run in this process. Nothing the kernel printed or raised decides a score.
 c.Autograde.autograde_preprocessors = [
-    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, StderrIsNotFailure,
-    AutograderNotes, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    HiddenInputs, ResilientExecute, VerdictOutside, IgnorePattern, ClearMetadataPreprocessor,
+    LimitOutput, StderrIsNotFailure, AutograderNotes, SaveAutoGrades, AssignLatePenalties,
+    CheckCellMetadata]
 
 # -- feedback never shows hidden tests ------------------------------------------------------------
 c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]

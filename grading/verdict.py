@@ -7,8 +7,8 @@ student, the assignment and the part (a re-grade draws the same ones).
 Autograde, right after executing (``VerdictOutside``): the values the kernel handed out (see
 ``lib/exercises/handin.py``) are decoded as plain arrays, checked (dtype, shape, finite) and
 compared with reference values computed HERE, in the grading process, by the instructor's
-solution from ``solutions/source`` (the kernel never sees it). Each case that agrees earns its
-share of the cell's points; the cell's outputs are rewritten so that nbgrader's
+solution from ``solutions/source`` (the kernel never sees it). Each hidden case that agrees earns
+its share of the cell's points (the visible tests' cases are judged and reported, not scored); the cell's outputs are rewritten so that nbgrader's
 ``determine_grade`` scores exactly that:
 
     full points -> stdout only;  partial -> an execute_result holding the score;  0 -> an error.
@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 import nbformat
 import numpy as np
 from nbformat.v4 import new_output
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -140,15 +140,21 @@ def received_values(cell, grade_id: str) -> tuple[dict[int, dict[str, np.ndarray
     return by_case, problems
 
 
+RAISED = "[your code raised] "       # how a kernel error is shown once it no longer scores
+
+
 def _kernel_outputs_as_text(outputs) -> list:
-    """What the kernel printed, kept for the student as stdout; nothing of it can score."""
+    """What the kernel printed, kept for the student as text; nothing of it can score.
+
+    Errors become stdout lines starting with RAISED (AutograderNotes reads them); stderr stays
+    stderr for StderrIsNotFailure to relabel (left alone, it could only cost points)."""
     kept = []
     for output in outputs:
         if output.output_type == "stream":
-            kept.append(new_output("stream", name="stdout", text=output.text))
+            kept.append(new_output("stream", name=output.name, text=output.text))
         elif output.output_type == "error":
-            kept.append(new_output("stream", name="stdout",
-                                   text=f"{output.get('ename', 'Error')}: {output.get('evalue', '')}\n"))
+            kept.append(new_output("stream", name="stdout", text=f"{RAISED}{output.get('ename', 'Error')}: "
+                                   f"{output.get('evalue', '')}\n"))
     return kept
 
 
@@ -171,11 +177,15 @@ def verdict_outputs(outputs, score: float, points: float, lines: list[str], exec
 class VerdictOutside(_CoursePreprocessor):
     """Score every graded test cell from the values it handed out, against trusted references."""
 
+    own_work = Bool(True, help="Give no points after student code that uses the course library or "
+                    "Python reflection (grading/own_work.py). Off only in the tests that show the "
+                    "verdict alone holds against tampering inside the kernel.").tag(config=True)
+
     def preprocess(self, nb, resources):
         self._setup(resources)
         self._source = self._source_path(resources)
         self._solution = None
-        violations = find_violations(nb, library_names(self._source))
+        violations = find_violations(nb, library_names(self._source)) if self.own_work else {}
         first = nb.cells[min(violations)] if violations else None
         add_notes(nb, [f"Cell {i + 1} of your notebook {what}; every part graded after it scores 0 "
                        "(write the graded pieces yourself, with NumPy)."
@@ -209,7 +219,7 @@ class VerdictOutside(_CoursePreprocessor):
             self._solution = solution_namespace(self._source)
         _, inputs = part_inputs(part, self._seed(grade_id))
         got, problems = received_values(cell, grade_id)
-        passed, lines = 0, list(problems)
+        passed_hidden, lines = 0, list(problems)
         for i, case in enumerate(inputs):
             name = f"case {i + 1}" + (" (a visible test)" if i < part.visible else " (hidden)")
             if i not in got:
@@ -220,7 +230,10 @@ class VerdictOutside(_CoursePreprocessor):
                 wrong = part.judge(case, got[i], self._solution)
             if wrong:
                 lines.append(f"{name}: {'; '.join(wrong)}")
-            else:
-                passed += 1
-        score = round(points * passed / len(inputs), 4) if inputs else 0.0
+            elif i >= part.visible:
+                passed_hidden += 1
+        # the visible tests' cases are judged and reported, but only the hidden ones score: an
+        # answer hard-coded for the visible inputs earns nothing
+        hidden = len(inputs) - part.visible
+        score = round(points * passed_hidden / hidden, 4) if hidden > 0 else 0.0
         return score, lines[:12]

@@ -8,7 +8,7 @@ The engine (what chapter 8's reader could rebuild; the chapters import it by the
 ``lib.losses``          MeanSquaredError, BinaryCrossEntropy, SoftmaxCrossEntropy
 ``lib.optim``           SGD (momentum, weight decay), Adam
 ``lib.train``           fit: shuffled mini-batches, history, stop on NaN
-``lib.gradcheck``       central differences and relative errors
+``lib.gradcheck``       central differences and relative_error (the course's one definition)
 ``lib.data``            2-D data sets (``lib.data.planar``), real MNIST digits (``lib.data.mnist``)
 ``lib.plot``            decision boundaries, training curves, digit images
 ======================  ==========================================================================
@@ -31,6 +31,7 @@ Around the engine:
 ``lib.lessons.backprop_cost``     gradients by backprop, without re-use, by finite differences; counted
 ``lib.playground``              the TensorFlow playground: ``model`` (headless) and ``widget`` (ipywidgets)
 ``lib.exercises.checks``        the visible checks of the graded exercises (type, shape, values)
+``lib.exercises.handin``        hands a graded cell's values to the grader as plain data (.npy)
 ``lib.book``                    glue: numbers computed in a chapter, quoted in its text
 ==============================  ==================================================================
 """

@@ -8,7 +8,6 @@ metadata, never from the grader's output.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 import subprocess
@@ -17,46 +16,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from nbgrader_course import (ASSIGNMENTS, BIN, ENV, auto_score, body, cell_scores, fill,
+                             first_line_of_body, graded_cell, nbg_meta, nbgrader, points, submit)
 from notebook_runner import ROOT
 from solution_leaks import SecretIndex, document_text, find_leaks, read_secrets
 
-
 from grading.submissions import prepare  # noqa: E402
 
-ASSIGNMENTS = ["01_neurons_perceptron", "02_losses_softmax", "03_backpropagation",
-               "04_approximation_depth"]
-BIN = ROOT / ".venv" / "bin"
-ENV = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
-
 pytestmark = pytest.mark.slow
-
-
-def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run nbgrader from the repository (so nbgrader_config.py applies) on the course in ``course``."""
-    result = subprocess.run([str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={course}"],
-                            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
-    if check and result.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-4000:]}")
-    return result
-
-
-def nbg_meta(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
-
-
-def source_nb(assignment: str):
-    return nbformat.read(ROOT / "solutions" / "source" / assignment / f"{assignment}.ipynb", 4)
-
-
-def points(assignment: str, grade_ids=None, auto_only=True) -> float:
-    """Points of the given graded cells (all autograded ones by default), from the source metadata."""
-    total = 0.0
-    for cell in source_nb(assignment).cells:
-        m = nbg_meta(cell)
-        if m.get("grade") and not (auto_only and m.get("solution")):
-            if grade_ids is None or m["grade_id"] in grade_ids:
-                total += float(m["points"])
-    return total
 
 
 def secrets_of(assignment: str) -> SecretIndex:
@@ -68,34 +35,6 @@ def secrets_of(assignment: str) -> SecretIndex:
 
 
 # -- the synthetic class ----------------------------------------------------------------------------
-
-def fill(course: Path, assignment: str, ids=None, edits=None):
-    """The released notebook with the solution cells ``ids`` (all if None) filled in from the source."""
-    nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
-    solutions = {nbg_meta(c)["grade_id"]: c.source for c in source_nb(assignment).cells
-                 if nbg_meta(c).get("solution") and c.cell_type == "code"}
-    for cell in nb.cells:
-        grade_id = nbg_meta(cell).get("grade_id")
-        if grade_id in solutions and (ids is None or grade_id in ids):
-            cell.source = solutions[grade_id]
-        if edits and grade_id in edits:
-            cell.source = edits[grade_id](cell.source)
-    return nb
-
-
-def first_line_of_body(code: str):
-    """An edit that inserts ``code`` as the first statement of the cell's function (after its docstring)."""
-    return lambda s: s.replace('"""\n', '"""\n    ' + code + "\n", 1)
-
-
-def submit(course: Path, student: str, assignment: str, nb, name: str | None = None) -> None:
-    folder = course / "submitted" / student / assignment
-    folder.mkdir(parents=True, exist_ok=True)
-    if nb is None:
-        (folder / "notes.txt").write_text("forgot the notebook")
-    else:
-        nbformat.write(nb, folder / (name or f"{assignment}.ipynb"))
-
 
 A1 = "01_neurons_perceptron"
 ALL_01 = points(A1)
@@ -136,15 +75,6 @@ def _without(nb, grade_id):
     return nb
 
 
-def auto_score(course: Path, assignment: str) -> dict[str, float]:
-    from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        out = {}
-        for s in gb.assignment_submissions(assignment):
-            out[s.student_id] = sum(g.auto_score or 0.0 for nb in s.notebooks for g in nb.grades)
-        return out
-
-
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """A course directory with the four assignments released and a synthetic class graded."""
@@ -156,19 +86,15 @@ def course(tmp_path_factory):
     for student, (build, _) in BROKEN_01.items():
         submit(course, student, A1, build(course),
                name=f"{A1}-Copy1.ipynb" if student == "renamed" else None)
-    # assignments 2-4: full and blank; a correct answer that warns (a sigmoid that overflows in the
-    # branch np.where discards); exactly one correct piece of the backpropagation exercise
+    # assignments 2-4: full and blank; a correct answer that warns; a softmax (part 3) that hands
+    # the work to the library; exactly one correct piece of the backpropagation exercise
     for assignment in ASSIGNMENTS[1:]:
         submit(course, "full", assignment, fill(course, assignment))
         submit(course, "blank", assignment, fill(course, assignment, ids=[]))
     submit(course, "warns", "02_losses_softmax", fill(course, "02_losses_softmax", edits={
-        "sigmoid": lambda s: re.sub(r"### BEGIN SOLUTION.*### END SOLUTION",
-                                    "return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))",
-                                    s, flags=re.DOTALL)}))
-    # a sigmoid that hands the work to the library: no credit for that piece, the rest counts
+        "sigmoid": first_line_of_body("import warnings; warnings.warn('a harmless warning')")}))
     submit(course, "uses_lib", "02_losses_softmax", fill(course, "02_losses_softmax", edits={
-        "sigmoid": lambda s: re.sub(r"### BEGIN SOLUTION.*### END SOLUTION", "return F.sigmoid(z)",
-                                    s, flags=re.DOTALL)}))
+        "softmax": body("return F.softmax(Z)")}))
     submit(course, "one_piece", "03_backpropagation",
            fill(course, "03_backpropagation", ids=["linear-backward"]))
     for assignment in ASSIGNMENTS:      # what `make autograde` runs first (renamed/missing notebooks)
@@ -208,19 +134,22 @@ def test_one_correct_piece_gets_exactly_its_points(course):
 
 def test_a_correct_answer_that_prints_warnings_keeps_its_points(course):
     assert auto_score(course, "02_losses_softmax")["warns"] == points("02_losses_softmax")
-    graded = nbformat.read(course / "autograded" / "warns" / "02_losses_softmax" / "02_losses_softmax.ipynb", 4)
-    test_cell = next(c for c in graded.cells if nbg_meta(c).get("grade_id") == "test-sigmoid")
+    test_cell = graded_cell(course, "warns", "02_losses_softmax", "test-sigmoid")
     printed = "".join(o.get("text", "") for o in test_cell.outputs)
-    assert "[stderr]" in printed and "RuntimeWarning" in printed, printed[:500]
+    assert "[stderr]" in printed and "a harmless warning" in printed, printed[:500]
 
 
-def test_calling_the_library_for_the_graded_piece_earns_nothing_for_it(course):
-    assert auto_score(course, "02_losses_softmax")["uses_lib"] == \
-        points("02_losses_softmax") - points("02_losses_softmax", ["test-sigmoid"])
-    graded = nbformat.read(course / "autograded" / "uses_lib" / "02_losses_softmax" / "02_losses_softmax.ipynb", 4)
-    test_cell = next(c for c in graded.cells if nbg_meta(c).get("grade_id") == "test-sigmoid")
-    errors = [o for o in test_cell.outputs if o.output_type == "error"]
-    assert errors and "lib.functional.sigmoid" in errors[0].evalue and "no credit" in errors[0].evalue
+def test_calling_the_library_earns_nothing_from_that_cell_on(course):
+    scores = cell_scores(course, "02_losses_softmax", "uses_lib")
+    # parts graded before the cell that calls the library keep their points; the rest score 0
+    assert scores == {g: (top if g in ("test-sigmoid", "test-bce") else 0.0, top)
+                      for g, (_, top) in scores.items()}, scores
+    test_cell = graded_cell(course, "uses_lib", "02_losses_softmax", "test-softmax")
+    printed = "".join(o.get("text", "") for o in test_cell.outputs)
+    assert "lib.functional.softmax" in printed and "no credit" in printed, printed[:800]
+    notes = nbformat.read(course / "autograded" / "uses_lib" / "02_losses_softmax" /
+                          "02_losses_softmax.ipynb", 4).cells[0].source
+    assert "uses `F` (the course library)" in notes, notes
 
 
 def test_every_broken_submission_is_graded_as_what_it_is_and_the_batch_goes_on(course):
@@ -264,9 +193,14 @@ def test_feedback_never_shows_hidden_tests(course):
     text = document_text(course / "feedback" / "kernel_dies" / A1 / f"{A1}.html")
     assert "with forbid(lib.nn.Linear.forward, piece=\"affine\"):" in text
     assert "kernel died" in text
-    # and the hidden tests were really in the graded notebook the feedback was made from
+    # and the hidden tests, with the inputs drawn for this student, were really in the graded
+    # notebook the feedback was made from; the feedback shows neither
     graded = (course / "autograded" / "full" / A1 / f"{A1}.ipynb").read_text()
     assert "BEGIN HIDDEN TESTS" in graded
+    drawn = re.search(r'handin\.cases\(\\"test-affine\\", \\"([A-Za-z0-9+/=]{40})', graded)
+    assert drawn, "the hidden inputs were filled in"
+    feedback = (course / "feedback" / "full" / A1 / f"{A1}.html").read_text()
+    assert drawn.group(1) not in feedback and "vnd.nn-course.values" not in feedback
 
 
 def test_export_lists_every_student(course):

@@ -21,7 +21,7 @@ def sigmoid_cases(rng):
     extremes = np.concatenate([np.linspace(-40, 40, 41), [-720.0, -712.5, -800.0, 710.0, 1e5, -1e5],
                                rng.uniform(-725, -710, 4)])
     return visible + [{"z": rng.permutation(extremes).reshape(1, -1, 1)},
-                      {"z": rng.standard_normal((3, 4)) * 300}, {"z": np.array([0, 0])}]
+                      {"z": rng.standard_normal((3, 4)) * 300}, {"z": rng.integers(-30, 30, 5)}]
 
 
 def sigmoid_judge(case, got, solution):
@@ -46,7 +46,7 @@ def _logits(rng, sizes):
 
 def softmax_cases(rng):
     visible = [{"Z": [[0.0, np.log(2)]]}, {"Z": [[1000.0, 1000.0], [0.0, np.log(2)]]}]
-    return visible + _logits(rng, [(1, 1, 1.0), (4, 3, 2.0), (6, 10, 300.0),
+    return visible + _logits(rng, [(1, 2, 1.0), (4, 3, 2.0), (6, 10, 300.0),
                                    (3, 2, float(rng.uniform(1000, 1e4)))])
 
 
@@ -56,7 +56,8 @@ def softmax_judge(case, got, solution):
 
 def log_softmax_cases(rng):
     visible = [{"Z": [[0.0, np.log(2)]]}, {"Z": [[0.0, -1000.0]]}]
-    return visible + _logits(rng, [(1, 1, 1.0), (5, 4, 3.0), (4, 7, float(rng.uniform(500, 5000)))])
+    # (no K = 1 case: its answer, 0, is a constant anyone can return)
+    return visible + _logits(rng, [(1, 2, 1.0), (5, 4, 3.0), (4, 7, float(rng.uniform(500, 5000)))])
 
 
 def log_softmax_judge(case, got, solution):

@@ -3,7 +3,7 @@
 Part 4 is graded on the intermediate gradients (dL/dZ2, dL/dA1, dL/dZ1) as well as the
 parameters', and on a hidden 784-256-10 network on 64 samples: backpropagation takes
 milliseconds there, central differences over its 200,000 parameters take many minutes, past
-the cell's time limit. Part 7 is judged by replaying the training: from the given initialisation,
+the cell's time limit (it comes first, so the interrupt at the limit stops the later cases too). Part 7 is judged by replaying the training: from the given initialisation,
 len(losses) steps of gradient descent with the instructor's gradients must give the returned
 loss curve and parameters (weights written down by hand, or trained some other way, do not).
 """
@@ -84,8 +84,9 @@ def two_layer_cases(rng):
               "W2": r3.standard_normal((4, 5)) / np.sqrt(5), "b2": np.zeros(4)}
     params["b1"], params["b2"] = r3.standard_normal(5), r3.standard_normal(4)
     visible = [dict(params, X=r3.standard_normal((6, 3)), t=[0, 3, 1, 1, 2, 0])]
-    hidden = [_network(rng, *size) for size in [(1, 1, 2, 1), (4, 8, 3, 11), (10, 3, 10, 5)]]
-    return visible + hidden + [_network(rng, 784, 256, 10, 64, big=True)]
+    # the big network first: a cell stopped at the time limit hands nothing more out
+    big = _network(rng, 784, 256, 10, 64, big=True)
+    return visible + [big] + [_network(rng, *size) for size in [(1, 1, 2, 1), (4, 8, 3, 11), (10, 3, 10, 5)]]
 
 
 def two_layer_judge(case, got, solution):

@@ -132,13 +132,22 @@ XOR_BY_HAND = ("params = {'W1': np.array([[20.0, 20.0], [-20.0, -20.0]] + [[0.0,
                "          'W2': np.zeros((2, XOR_HIDDEN)), 'b2': np.zeros(2)}\n"
                "params['W2'][1, :2], params['W2'][0, :2], params['b2'][:] = 20.0, -20.0, [30.0, -30.0]\n"
                "return params, np.array([0.7, 0.3, 0.01])")
-FD_TWO_LAYER = ("Z2, (Z1, A1) = two_layer_forward(params, X)\n"
+FD_TWO_LAYER = ("def fd(f, x, eps=1e-5):                 # central differences, one entry at a time\n"
+                "    g = np.zeros(x.shape)\n"
+                "    for i in np.ndindex(x.shape):\n"
+                "        old = x[i]\n"
+                "        x[i] = old + eps; up = f()\n"
+                "        x[i] = old - eps; down = f()\n"
+                "        x[i] = old\n"
+                "        g[i] = (up - down) / (2 * eps)\n"
+                "    return g\n"
+                "Z2, (Z1, A1) = two_layer_forward(params, X)\n"
                 "p = {k: v.copy() for k, v in params.items()}\n"
                 "f = lambda: softmax_ce_loss(two_layer_forward(p, X)[0], t)\n"
-                "grads = {k: numerical_gradient(f, p[k]) for k in ('W1', 'b1', 'W2', 'b2')}\n"
-                "grads['Z2'] = numerical_gradient(lambda: softmax_ce_loss(Z2, t), Z2)\n"
-                "grads['A1'] = numerical_gradient(lambda: softmax_ce_loss(A1 @ p['W2'].T + p['b2'], t), A1)\n"
-                "grads['Z1'] = numerical_gradient(lambda: softmax_ce_loss(np.tanh(Z1) @ p['W2'].T + p['b2'], t), Z1)\n"
+                "grads = {k: fd(f, p[k]) for k in ('W1', 'b1', 'W2', 'b2')}\n"
+                "grads['Z2'] = fd(lambda: softmax_ce_loss(Z2, t), Z2)\n"
+                "grads['A1'] = fd(lambda: softmax_ce_loss(A1 @ p['W2'].T + p['b2'], t), A1)\n"
+                "grads['Z1'] = fd(lambda: softmax_ce_loss(np.tanh(Z1) @ p['W2'].T + p['b2'], t), Z1)\n"
                 "return f(), grads")
 OTHERS = {
     A1: {"full": lambda c: fill(c, A1), "blank": lambda c: fill(c, A1, ids=[]),

@@ -3,14 +3,16 @@
 Autograde, sanitising step (replaces nbgrader's ``OverwriteCells``):
     RestoreTestCells   -- edited test cells are restored from the gradebook, deleted ones put back;
                           both are noted for the student.
-Autograde, executing step:
+Autograde, executing step (with ``grading.verdict``'s HiddenInputs before ResilientExecute and
+VerdictOutside right after it: the scores themselves are decided there, outside the kernel):
     ResilientExecute   -- a kernel that dies (``os._exit``, segfault, out of memory), or that ignores
                           the interrupt at the time limit, fails the cell it was running and every
                           cell after it, instead of failing the whole submission (left ungraded).
     StderrIsNotFailure -- text on stderr in a test cell (a warning) is shown as output, not scored 0
                           (nbgrader's ``determine_grade`` gives 0 for any stderr output).
     AutograderNotes    -- one Markdown cell at the top listing what happened: time-outs, a dead
-                          kernel, truncated output, warnings, restored cells.
+                          kernel, truncated output, warnings, restored cells (also from errors
+                          VerdictOutside turned into text).
 Feedback:
     HideHiddenTests    -- removes hidden test code from the feedback and shortens the tracebacks
                           of cells that hold hidden tests to their last line (the error message).

@@ -6,6 +6,8 @@ milliseconds there, central differences over its 200,000 parameters take many mi
 the cell's time limit (it comes first, so the interrupt at the limit stops the later cases too). Part 7 is judged by replaying the training: from the given initialisation,
 len(losses) steps of gradient descent with the instructor's gradients must give the returned
 loss curve and parameters (weights written down by hand, or trained some other way, do not).
+Part 10 (an L-layer network, backward with a cache) is graded like part 4, a 784-256-128-64-10
+network first; part 11 must name the layer the grader broke (its index, drawn per student).
 """
 from __future__ import annotations
 
@@ -184,6 +186,59 @@ def train_mnist_judge(case, got, solution):
     return [] if accuracy >= 0.90 else [f"test accuracy {accuracy:.1%}; at least 90% is needed"]
 
 
+
+def _deep_case(rng, sizes, n, big=False):
+    case = {"depth": len(sizes) - 1, "t": rng.integers(0, sizes[-1], n)}
+    seed = lambda: int(rng.integers(2 ** 31))
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if big:
+            case[f"W{i}~normal"] = normal(seed(), 1 / np.sqrt(n_in), n_out, n_in)
+            case[f"b{i}~normal"] = normal(seed(), 0.1, n_out)
+        else:
+            case[f"W{i}"] = rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)
+            case[f"b{i}"] = 0.1 * rng.standard_normal(n_out)
+    if big:
+        case["X~normal"] = normal(seed(), 1.0, n, sizes[0])
+    else:
+        case["X"] = rng.standard_normal((n, sizes[0]))
+    return case
+
+
+def _layers(case):
+    return [(case[f"W{i}"], case[f"b{i}"]) for i in range(int(case["depth"]))]
+
+
+def deep_cases(rng):
+    # the big network first, as in part 4: central differences cannot finish it in time
+    cases = [_deep_case(rng, [784, 256, 128, 64, 10], 64, big=True)]
+    for depth in (3, 5, 8):
+        sizes = [int(rng.integers(2, 7))] + [int(rng.integers(2, 8)) for _ in range(depth - 1)] + [int(rng.integers(2, 6))]
+        cases.append(_deep_case(rng, sizes, int(rng.integers(1, 9))))
+    return cases
+
+
+def deep_judge(case, got, solution):
+    expected = solution["deep_loss_and_grads"](_layers(case), case["X"], case["t"])
+    return compare_all(got, paths(expected), **GRADIENT)
+
+
+def broken_cases(rng):
+    cases = []
+    for _ in range(4):
+        depth = int(rng.integers(3, 6))
+        sizes = [int(rng.integers(2, 5))] + [int(rng.integers(3, 6)) for _ in range(depth - 1)] + [3]
+        case = _deep_case(rng, sizes, int(rng.integers(3, 7)))
+        case["broken"], case["how"] = int(rng.integers(depth)), int(rng.integers(3))
+        cases.append(case)
+    return cases
+
+
+def broken_judge(case, got, solution):
+    found = scalar(got, "out", kinds="iu")
+    if found is None:
+        return ["the index should be one int"]
+    return [] if found == int(case["broken"]) else ["named the wrong layer"]
+
 PARTS = {
     "test-linear-backward": Part(linear_cases, linear_judge, visible=1),
     "test-sigmoid-backward": Part(activation_cases(True), activation_judge("sigmoid_backward"), visible=1),
@@ -195,4 +250,6 @@ PARTS = {
     "test-check-linear-layer": Part(check_layer_cases, check_layer_judge, visible=2),
     "test-train-xor": Part(train_xor_cases, train_xor_judge, visible=1),
     "test-train-mnist": Part(train_mnist_cases, train_mnist_judge),
+    "test-deep-backward": Part(deep_cases, deep_judge),
+    "test-find-broken-layer": Part(broken_cases, broken_judge),
 }

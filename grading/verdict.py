@@ -226,8 +226,12 @@ class VerdictOutside(_CoursePreprocessor):
                 lines.append(f"{name}: no values were handed out (your code raised an error, or "
                              "did not run)")
                 continue
-            with np.errstate(all="ignore"):
-                wrong = part.judge(case, got[i], self._solution)
+            try:
+                with np.errstate(all="ignore"):
+                    wrong = part.judge(case, got[i], self._solution)
+            except Exception as error:       # values so malformed the judge trips: not a pass
+                self.log.warning("judging %s %s: %r", grade_id, name, error)
+                wrong = ["the values handed out could not be judged (malformed)"]
             if wrong:
                 lines.append(f"{name}: {'; '.join(wrong)}")
             elif i >= part.visible:

@@ -8,8 +8,8 @@ Autograde, right after executing (``VerdictOutside``): the values the kernel han
 ``lib/exercises/handin.py``) are decoded as plain arrays, checked (dtype, shape, finite) and
 compared with reference values computed HERE, in the grading process, by the instructor's
 solution from ``solutions/source`` (the kernel never sees it). Each hidden case that agrees earns
-its share of the cell's points (the visible tests' cases are judged and reported, not scored); the cell's outputs are rewritten so that nbgrader's
-``determine_grade`` scores exactly that:
+its share of the cell's points (the visible tests' cases are judged and reported, not scored);
+the cell's outputs are rewritten so that nbgrader's ``determine_grade`` scores exactly that:
 
     full points -> stdout only;  partial -> an execute_result holding the score;  0 -> an error.
 

@@ -3,8 +3,8 @@
 Part 4 is graded on the intermediate gradients (dL/dZ2, dL/dA1, dL/dZ1) as well as the
 parameters', and on a hidden 784-256-10 network on 64 samples: backpropagation takes
 milliseconds there, central differences over its 200,000 parameters take many minutes, past
-the cell's time limit (it comes first, so the interrupt at the limit stops the later cases too). Part 7 is judged by replaying the training: from the given initialisation,
-len(losses) steps of gradient descent with the instructor's gradients must give the returned
+the cell's time limit (it comes first, so the interrupt at the limit stops the later cases
+too). Part 7 is judged by replaying the training: from the given initialisation, len(losses) steps of gradient descent with the instructor's gradients must give the returned
 loss curve and parameters (weights written down by hand, or trained some other way, do not).
 Part 10 (an L-layer network, backward with a cache) is graded like part 4, a 784-256-128-64-10
 network first; part 11 must name the layer the grader broke (its index, drawn per student).
@@ -172,8 +172,9 @@ def train_mnist_judge(case, got, solution):
     problems = []
     for key, shape in [("W1", (None, 784)), ("b1", (None,)), ("W2", (10, None)), ("b2", (10,))]:
         value = got.get(f"out.{key}")
-        if value is None or value.dtype.kind != "f" or value.ndim != len(shape) or any(
-                s is not None and s != v for s, v in zip(shape, value.shape)) or not np.all(np.isfinite(value)):
+        fits = value is not None and value.dtype.kind == "f" and value.ndim == len(shape) and all(
+            s is None or s == v for s, v in zip(shape, value.shape))
+        if not fits or not np.all(np.isfinite(value)):
             problems.append(f"`{key}` is missing, or not a finite float array of shape {shape}")
     if problems:
         return problems
@@ -212,7 +213,8 @@ def deep_cases(rng):
     # the big network first, as in part 4: central differences cannot finish it in time
     cases = [_deep_case(rng, [784, 256, 128, 64, 10], 64, big=True)]
     for depth in (3, 5, 8):
-        sizes = [int(rng.integers(2, 7))] + [int(rng.integers(2, 8)) for _ in range(depth - 1)] + [int(rng.integers(2, 6))]
+        sizes = ([int(rng.integers(2, 7))] + [int(rng.integers(2, 8)) for _ in range(depth - 1)]
+                 + [int(rng.integers(2, 6))])
         cases.append(_deep_case(rng, sizes, int(rng.integers(1, 9))))
     return cases
 

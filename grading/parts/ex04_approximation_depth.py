@@ -98,7 +98,8 @@ def tent_judge(case, got, solution):
     L = int(case["L"])
     layers = []
     while f"out.{len(layers)}.0" in got:
-        W, b = got[f"out.{len(layers)}.0"], got[f"out.{len(layers)}.1"] if f"out.{len(layers)}.1" in got else None
+        prefix = f"out.{len(layers)}"
+        W, b = got[f"{prefix}.0"], got.get(f"{prefix}.1")
         if b is None or W.dtype.kind not in "fi" or b.dtype.kind not in "fi" or W.ndim != 2 or b.ndim != 1:
             return [f"layer {len(layers) + 1} should be a pair (W, b) of real arrays, W 2-D and b 1-D"]
         layers.append((W.astype(float), b.astype(float)))

@@ -17,6 +17,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     OverwriteKernelspec, SaveAutoGrades)
 from sqlalchemy.exc import SAWarning
 
+import book_ext
 from book_ext.exercise_release import PinEngine
 from grading.feedback import TEMPLATES, FeedbackParts
 from grading.preprocessors import (AutograderNotes, HideHiddenTests, RestoreTestCells,
@@ -39,7 +40,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_S
 #    _config.yml; first, so that nbgrader checksums and stores the cell as written
 c.GenerateAssignment.preprocessors = (
     [PinEngine] + list(GenerateAssignment().preprocessors))
-c.PinEngine.course_root = os.path.dirname(os.path.abspath(__file__))
+# the repository that holds the engine and its released wheel (this config may be copied into
+# a course folder elsewhere: COURSE=, the tests' temporary courses)
+c.PinEngine.course_root = os.path.dirname(os.path.dirname(os.path.abspath(book_ext.__file__)))
 
 # -- autograding: one broken submission never stops the class ------------------------------------
 c.Execute.timeout = 120                 # seconds per cell; the MNIST training cell needs ~10 s

@@ -404,7 +404,11 @@ def test_the_cpu_limit_kills_a_kernel_that_ignores_interrupts(tmp_path):
 
 
 def test_unsafe_flag_grades_without_the_sandbox_and_says_so(tmp_path):
-    """Graded with the unsafe flag, the read-only attacks succeed: proof they are real attacks."""
+    """Graded with the unsafe flag, the read-only attacks succeed: proof they are real attacks.
+
+    Reading the solutions still earns nothing: the verdict's static read of the student's cells
+    (grading/own_work.py) refuses code that opens files and runs what it read, a second line of
+    defence behind the sandbox."""
     home = tmp_path / "home"
     course = new_course(tmp_path, home)
     server = DatabaseServer()
@@ -414,7 +418,8 @@ def test_unsafe_flag_grades_without_the_sandbox_and_says_so(tmp_path):
     server.close()
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stderr.count("UNSAFE: grading WITHOUT the sandbox") == 3
-    assert scores(course)["reads_solutions"] == points(A1)
+    assert "ATTACK RAN: read the solutions" in printed(course, "reads_solutions")
+    assert scores(course)["reads_solutions"] == 0
     assert server.connections == 1 and SERVER_SECRET.decode() in printed(course, "database_server")
     assert HOME_SECRET in printed(course, "reads_home")
 

@@ -19,8 +19,14 @@ import sys
 from pathlib import Path
 
 from book_ext.course_home import read_course_home
-from book_ext.engine_wheel import (EngineWheel, build_wheel, is_setup_cell, setup_cell_source,
-                                   sha256_of, version_of)
+from book_ext.engine_wheel import (
+    EngineWheel,
+    build_wheel,
+    is_setup_cell,
+    setup_cell_source,
+    sha256_of,
+    version_of,
+)
 
 ENGINE_DIR = Path("chapters") / "exercises" / "engine"
 RELEASED = "released.txt"

@@ -29,9 +29,18 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from book_ext.course_home import sphinx_course_home, write_badges
-from book_ext.engine_wheel import (ENGINE_FOLDER, EngineWheel, build_wheel, engine_version,
-                                   is_setup_cell, setup_cell_source, sha256_of, version_of,
-                                   wheel_filename, write_zip)
+from book_ext.engine_wheel import (
+    ENGINE_FOLDER,
+    EngineWheel,
+    build_wheel,
+    engine_version,
+    is_setup_cell,
+    setup_cell_source,
+    sha256_of,
+    version_of,
+    wheel_filename,
+    write_zip,
+)
 from book_ext.exercise_release import ENGINE_DIR
 from book_ext.myst_to_jupyter import Resolver, UnresolvedMyST, to_jupyter_markdown
 

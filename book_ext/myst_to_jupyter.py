@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 ROLE = re.compile(r"\{([a-zA-Z][\w:-]*)\}`([^`]*)`")
 INLINE = re.compile(r"\{(?P<name>[a-zA-Z][\w:-]*)\}`(?P<content>[^`]*)`|``[^`]+``|`[^`]+`")

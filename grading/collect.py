@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import filecmp
-import os
 import shutil
 import subprocess
 import sys
@@ -42,12 +41,12 @@ def read_timestamp(folder: Path) -> dt.datetime | None:
     if not path.is_file() or not path.read_text().strip():
         return None
     when = parse_utc(path.read_text().strip())      # nbgrader's parser gives naive UTC
-    return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
 
 
 def write_timestamp(folder: Path, when: dt.datetime) -> None:
     # nbgrader's own format (ZipCollectApp, the exchange): ISO with a space, in UTC
-    (folder / TIMESTAMP).write_text(when.astimezone(dt.timezone.utc).isoformat(" "))
+    (folder / TIMESTAMP).write_text(when.astimezone(dt.UTC).isoformat(" "))
 
 
 def _files(folder: Path) -> list[Path]:
@@ -67,7 +66,7 @@ def arrival_time(folder: Path) -> dt.datetime:
     if recorded is not None:
         return recorded
     newest = max((folder / f).stat().st_mtime for f in _files(folder))
-    return dt.datetime.fromtimestamp(newest, dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.fromtimestamp(newest, dt.UTC).replace(microsecond=0)
 
 
 def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
@@ -142,7 +141,7 @@ def _zip_times(extracted_file: Path) -> dict[str, dt.datetime]:
             for archive in (parent / "archive").rglob("*.zip"):
                 with zipfile.ZipFile(archive) as zf:
                     for info in zf.infolist():
-                        times[Path(info.filename).name] = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
+                        times[Path(info.filename).name] = dt.datetime(*info.date_time, tzinfo=dt.UTC)
             return times
     return {}
 

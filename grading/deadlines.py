@@ -21,9 +21,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-from traitlets import Float
-
 from nbgrader.plugins import LateSubmissionPlugin
+from traitlets import Float
 
 DEADLINES = "deadlines.toml"
 
@@ -40,7 +39,7 @@ def read_deadlines(root: Path) -> dict[str, dt.datetime]:
         if not isinstance(due, dt.datetime) or due.tzinfo is None:
             raise SystemExit(f"{path}: {assignment} = {due!r}: write a date-time with its time zone, "
                              "e.g. 2027-02-12T23:59:00Z or 2027-02-12T23:59:00+01:00")
-        deadlines[assignment] = due.astimezone(dt.timezone.utc)
+        deadlines[assignment] = due.astimezone(dt.UTC)
     return deadlines
 
 

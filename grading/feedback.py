@@ -31,14 +31,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from traitlets import default
-
 import nbgrader
 from jinja2 import FileSystemLoader
 from nbconvert import HTMLExporter
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import default
 
 from grading.parts import source_part_names
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
 from book_build import execute_missing_chapters
 from notebook_runner import BOOK_OUT, ROOT
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 

@@ -10,7 +10,7 @@ import pytest
 from grading.collect import arrive, read_timestamp
 from grading.deadlines import read_deadlines
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def version(folder: Path, text: str, at: dt.datetime) -> Path:

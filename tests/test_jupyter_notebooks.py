@@ -29,9 +29,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from myst_nb.core.variables import format_plain_text
-
 from course_fork import FORK_SITE, FORK_URL, forked_course
+from myst_nb.core.variables import format_plain_text
 from notebook_runner import ROOT
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]

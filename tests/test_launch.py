@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import subprocess
-
 import pytest
 import yaml
+from book_build import HTML, build_book
+from notebook_runner import ROOT, is_notebook, read_notebook
 
 from book_ext.course_home import read_course_home
 from book_ext.exercise_release import released_wheel
-
-from book_build import HTML, build_book
-from notebook_runner import ROOT, is_notebook, read_notebook
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPO_URL = CONFIG["repository"]["url"].rstrip("/")

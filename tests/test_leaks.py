@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
 from book_build import HTML, build_book
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from notebook_runner import ROOT
 from solution_leaks import find_leaks, read_secrets
 

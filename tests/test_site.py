@@ -21,7 +21,6 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 import yaml
-
 from book_build import HTML, build_book
 from notebook_runner import ROOT
 

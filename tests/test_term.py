@@ -23,7 +23,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from notebook_runner import ROOT
 from solution_leaks import document_text
 from test_exercises import fill, nbg_meta, points
@@ -31,8 +30,8 @@ from test_exercises import fill, nbg_meta, points
 pytestmark = pytest.mark.slow
 
 A1, A3 = "01_neurons_perceptron", "03_backpropagation"
-DUE1 = dt.datetime(2027, 2, 12, 23, 59, tzinfo=dt.timezone.utc)
-DUE3 = dt.datetime(2027, 3, 12, 23, 59, tzinfo=dt.timezone.utc)
+DUE1 = dt.datetime(2027, 2, 12, 23, 59, tzinfo=dt.UTC)
+DUE3 = dt.datetime(2027, 3, 12, 23, 59, tzinfo=dt.UTC)
 WRITTEN = "written-linear-depth"
 ROSTER = "id,first_name,last_name,email\nalice,Alice,A,a@x.org\nbob,Bob,B,b@x.org\n" \
          "carol,Carol,C,c@x.org\ndave,Dave,D,d@x.org\n"

@@ -223,7 +223,10 @@ def to_jupyter_markdown(resolver: Resolver, text: str) -> str:
     flush()
     result = "\n".join(out)
     for macro, expansion in resolver.macros.items():
-        result = re.sub(re.escape(macro) + r"(?![A-Za-z])", lambda _: expansion, result)
+        # a function as the replacement keeps the expansion's backslashes literal; the default
+        # argument binds this macro's expansion, not whichever the loop ends on
+        result = re.sub(re.escape(macro) + r"(?![A-Za-z])",
+                        lambda _, expansion=expansion: expansion, result)
     return result
 
 

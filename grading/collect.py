@@ -180,9 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         lines = collect_folder(root, args.source.resolve(), args.assignment)
     for line in lines:
         print(line)
-    print(f"collected: {sum(': new' in l for l in lines)} new, {sum('resubmitted' in l for l in lines)} "
-          f"resubmitted, {sum('unchanged' in l for l in lines)} unchanged, "
-          f"{sum('WARNING' in l for l in lines)} refused")
+    print(f"collected: {sum(': new' in line for line in lines)} new, "
+          f"{sum('resubmitted' in line for line in lines)} resubmitted, "
+          f"{sum('unchanged' in line for line in lines)} unchanged, "
+          f"{sum('WARNING' in line for line in lines)} refused")
     return 0
 
 

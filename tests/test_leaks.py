@@ -79,10 +79,10 @@ def test_scanner_finds_secrets_in_pages_notebooks_and_copies(course):
         (root / "solutions/source/ex1/data_only_instructors_have.csv").read_bytes())
     (site / "marker.txt").write_text("### BEGIN SOLUTION")
     leaks = [str(leak) for leak in find_leaks(read_secrets(root / "solutions", root), [site], site)]
-    assert any(l.startswith("page.html: solution line") for l in leaks), leaks
-    assert any(l.startswith("download.ipynb: hidden test line") for l in leaks), leaks
-    assert any(l.startswith("data.csv: a copy of solutions/") for l in leaks), leaks
-    assert any(l.startswith("marker.txt: nbgrader marker") for l in leaks), leaks
+    assert any(leak.startswith("page.html: solution line") for leak in leaks), leaks
+    assert any(leak.startswith("download.ipynb: hidden test line") for leak in leaks), leaks
+    assert any(leak.startswith("data.csv: a copy of solutions/") for leak in leaks), leaks
+    assert any(leak.startswith("marker.txt: nbgrader marker") for leak in leaks), leaks
 
 
 def test_scanner_lets_chapters_share_a_generic_line_but_not_a_solution(course):
@@ -92,7 +92,7 @@ def test_scanner_lets_chapters_share_a_generic_line_but_not_a_solution(course):
                                        "</pre><pre>return X @ W.T + b</pre>")
     lenient = find_leaks(secrets, [site], site, strict=lambda path: False)
     # one long line is a whole one-line solution cell: a leak even in a chapter
-    assert [l.what for l in lenient] == [
+    assert [leak.what for leak in lenient] == [
         "solution line of solutions/source/ex1/ex1.ipynb (cell 3): "
         "'threshold = secret_threshold_from_whole_solution_cell(0.5)'"]
     (site / "chapter.html").write_text("<pre>return X @ W.T + b</pre>")

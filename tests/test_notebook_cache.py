@@ -3,7 +3,6 @@ book_ext/engine_fingerprint.py): it names the failing cell, runs a notebook only
 nothing changed, and starts afresh when the engine changes."""
 from __future__ import annotations
 
-
 import notebook_runner
 import pytest
 from notebook_runner import NotebookFailed, execute_book_notebook

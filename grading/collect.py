@@ -85,9 +85,11 @@ def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
         write_timestamp(kept, when)
     if dest.is_dir() and _files(dest):
         if previous is not None and when <= previous:
-            return (f"{student}/{assignment}: WARNING: refused a different version that arrived "
-                    f"{when:%Y-%m-%d %H:%M} UTC, not after the one in submitted/ ({previous:%Y-%m-%d %H:%M} "
-                    f"UTC); it is kept in {kept.relative_to(root)}")
+            return (
+                f"{student}/{assignment}: WARNING: refused a different version that arrived "
+                f"{when:%Y-%m-%d %H:%M} UTC, not after the one in submitted/ ({previous:%Y-%m-%d %H:%M} "
+                f"UTC); it is kept in {kept.relative_to(root)}"
+            )
         shutil.rmtree(dest)
         what = "resubmitted"
     else:
@@ -141,7 +143,9 @@ def _zip_times(extracted_file: Path) -> dict[str, dt.datetime]:
             for archive in (parent / "archive").rglob("*.zip"):
                 with zipfile.ZipFile(archive) as zf:
                     for info in zf.infolist():
-                        times[Path(info.filename).name] = dt.datetime(*info.date_time, tzinfo=dt.UTC)
+                        times[Path(info.filename).name] = dt.datetime(
+                            *info.date_time, tzinfo=dt.UTC
+                        )
             return times
     return {}
 
@@ -156,19 +160,32 @@ def collect_zip(root: Path, download: Path, assignment: str, nbgrader: str) -> l
     (downloaded / "archive").mkdir(parents=True)
     shutil.copy2(download, downloaded / "archive" / download.name)
     staging = downloaded / "collected"
-    subprocess.run([nbgrader, "zip_collect", assignment, "--force", f"--CourseDirectory.root={root}",
-                    f"--CourseDirectory.submitted_directory={staging.relative_to(root)}"],
-                   check=True, cwd=Path(__file__).resolve().parents[1])
+    subprocess.run(
+        [
+            nbgrader,
+            "zip_collect",
+            assignment,
+            "--force",
+            f"--CourseDirectory.root={root}",
+            f"--CourseDirectory.submitted_directory={staging.relative_to(root)}",
+        ],
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     return collect_folder(root, staging, [assignment])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     route = parser.add_mutually_exclusive_group(required=True)
-    route.add_argument("--from", dest="source", type=Path, help="a folder of <student>/<assignment>/")
+    route.add_argument(
+        "--from", dest="source", type=Path, help="a folder of <student>/<assignment>/"
+    )
     route.add_argument("--zip", type=Path, help="a download from the LMS (needs --assignment)")
     parser.add_argument("--assignment", nargs="*", default=None)
-    parser.add_argument("--root", type=Path, default=Path("."), help="the nbgrader course directory")
+    parser.add_argument(
+        "--root", type=Path, default=Path("."), help="the nbgrader course directory"
+    )
     args = parser.parse_args(argv)
     root = args.root.resolve()
     if args.zip:

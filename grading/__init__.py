@@ -12,6 +12,6 @@
     sandbox        every submission's kernel runs in bubblewrap with resource limits
 
 nbgrader does the grading (configured by ``nbgrader_config.py``); these pieces make one broken
-submission graded as what it is, its code away from everything but its own folder, and a term's resubmissions, deadlines, hand grading and
-feedback right by default.
+submission graded as what it is, its code away from everything but its own folder, and a term's
+resubmissions, deadlines, hand grading and feedback right by default.
 """

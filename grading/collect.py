@@ -1,7 +1,7 @@
 """Collect submissions into ``submitted/`` and record when each one arrived (``timestamp.txt``).
 
-    python -m grading.collect --from FOLDER [--root DIR]            FOLDER/<student>/<assignment>/...
-    python -m grading.collect --zip DOWNLOAD.zip --assignment ID     an LMS download (nbgrader zip_collect)
+    python -m grading.collect --from FOLDER [--root DIR]         FOLDER/<student>/<assignment>/...
+    python -m grading.collect --zip DOWNLOAD.zip --assignment ID  an LMS download (zip_collect)
 
 nbgrader regrades a submission only when its ``timestamp.txt`` is newer than the one it graded
 (``autograded/<student>/<assignment>/timestamp.txt``), and computes lateness from it, so every
@@ -61,7 +61,8 @@ def same_files(a: Path, b: Path) -> bool:
 
 
 def arrival_time(folder: Path) -> dt.datetime:
-    """When a submission folder arrived: its timestamp.txt, else its newest file's modification time."""
+    """When a submission folder arrived: its timestamp.txt, else its newest file's modification
+    time."""
     recorded = read_timestamp(folder)
     if recorded is not None:
         return recorded
@@ -87,8 +88,8 @@ def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
         if previous is not None and when <= previous:
             return (
                 f"{student}/{assignment}: WARNING: refused a different version that arrived "
-                f"{when:%Y-%m-%d %H:%M} UTC, not after the one in submitted/ ({previous:%Y-%m-%d %H:%M} "
-                f"UTC); it is kept in {kept.relative_to(root)}"
+                f"{when:%Y-%m-%d %H:%M} UTC, not after the one in submitted/ "
+                f"({previous:%Y-%m-%d %H:%M} UTC); it is kept in {kept.relative_to(root)}"
             )
         shutil.rmtree(dest)
         what = "resubmitted"
@@ -151,7 +152,8 @@ def _zip_times(extracted_file: Path) -> dict[str, dt.datetime]:
 
 
 def collect_zip(root: Path, download: Path, assignment: str, nbgrader: str) -> list[str]:
-    """Unpack an LMS download with ``nbgrader zip_collect`` into a staging folder, then take it in."""
+    """Unpack an LMS download with ``nbgrader zip_collect`` into a staging folder, then take it
+    in."""
     if not download.is_file():
         raise SystemExit(f"{download} is not a file")
     downloaded = root / "downloaded" / assignment

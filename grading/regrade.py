@@ -6,7 +6,8 @@
 Each ``submitted/<student>/<assignment>/`` is, compared with ``autograded/``:
 
 * new            -- never graded;
-* resubmitted    -- its ``timestamp.txt`` (written by ``make collect``) is newer than the graded one;
+* resubmitted    -- its ``timestamp.txt`` (written by ``make collect``) is newer than the graded
+                    one;
 * tests changed  -- graded with test cells that differ from the gradebook's (the assignment was
                     released again with a fixed test: ``make release``);
 * up to date     -- graded from exactly this submission with these tests: left alone.
@@ -129,7 +130,8 @@ def regrade(root: Path, assignment: str, nbgrader: str, student: str | None = No
 
 
 def before_release(root: Path, assignment: str) -> str | None:
-    """A warning if ``assignment`` already has graded submissions (releasing changes their tests)."""
+    """A warning if ``assignment`` already has graded submissions (releasing changes their
+    tests)."""
     if not (root / "gradebook.db").exists():
         return None
     with _gradebook(root) as gb:

@@ -1,6 +1,6 @@
 """Where every student stands: the score table after autograding, and the grades export.
 
-    python -m grading.report [<assignment> ...] [--root DIR]     print the table (make autograde does)
+    python -m grading.report [<assignment> ...] [--root DIR]  print the table (as make autograde)
 
 One row per student of the gradebook and assignment, with a status that never hides a problem:
 

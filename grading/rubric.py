@@ -40,7 +40,8 @@ def rubrics(source_nb) -> dict[str, str]:
 
 
 class ShowRubric(NbGraderPreprocessor):
-    """Autograde: after each written answer, a Markdown cell with the source's model answer and rubric."""
+    """Autograde: after each written answer, a Markdown cell with the source's model answer and
+    rubric."""
 
     def preprocess(self, nb, resources):
         coursedir = CourseDirectory(config=self.config)

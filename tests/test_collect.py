@@ -1,4 +1,5 @@
-"""Collecting submissions records arrival times and never loses a version (no nbgrader run needed)."""
+"""Collecting submissions records arrival times and never loses a version (no nbgrader run
+needed)."""
 
 from __future__ import annotations
 

@@ -78,7 +78,8 @@ def test_notebook_installs_the_engine_before_using_it(path):
 
 
 def test_binder_builds_the_course_environment():
-    """repo2docker installs the pinned packages and the engine, and opens .md notebooks as notebooks."""
+    """repo2docker installs the pinned packages and the engine, and opens .md notebooks as
+    notebooks."""
     requirements = (ROOT / "binder" / "requirements.txt").read_text()
     included = re.findall(r"^-r\s+(\S+)", requirements, re.M)
     assert included and all((ROOT / "binder" / inc).resolve() == ROOT / "requirements.lock"

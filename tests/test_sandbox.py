@@ -43,7 +43,8 @@ SITE_PACKAGES = (
     / "site-packages"
 )
 
-# student -> attack (the source of the first answer cell); the {places} are filled in by attack_submission
+# student -> attack (the source of the first answer cell); the {places} are filled in by
+# attack_submission
 ATTACKS = {
     "reads_solutions": """
 import json
@@ -111,7 +112,8 @@ import numpy as np
 chunks = []
 try:
     while len(chunks) < 1000:               # 256 GB if nothing stopped it
-        chunks.append(np.empty(2**25))     # 256 MB each (not touched: the limit is on address space)
+        # 256 MB each (not touched: the limit is on address space)
+        chunks.append(np.empty(2**25))
 except MemoryError:
     print(f"ATTACK RAN: MemoryError after {{len(chunks) * 256}} MB")
 del chunks
@@ -187,7 +189,8 @@ EVIDENCE = {
 
 
 class DatabaseServer:
-    """A TCP server on 127.0.0.1 standing for a grade book on a database server: counts connections."""
+    """A TCP server on 127.0.0.1 standing for a grade book on a database server: counts
+    connections."""
 
     def __init__(self):
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -245,7 +248,8 @@ def repository_hash() -> dict[str, str]:
 
 
 def scores(course: Path) -> dict[str, float]:
-    """Each student's total score of exercise 1 as the grade book has it (manual overrides count)."""
+    """Each student's total score of exercise 1 as the grade book has it (manual overrides
+    count)."""
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         return {s.student_id: s.score for s in gb.assignment_submissions(A1)}
@@ -479,7 +483,8 @@ def test_autograding_stops_when_the_sandbox_cannot_start(tmp_path):
 
 
 def test_no_reference_answer_is_copied_into_a_submission_folder():
-    """nbgrader copies every non-notebook file of solutions/source/<id>/ into autograded/: keep none."""
+    """nbgrader copies every non-notebook file of solutions/source/<id>/ into autograded/: keep
+    none."""
     for assignment in ASSIGNMENTS:
         files = sorted(
             p.name for p in (ROOT / "solutions" / "source" / assignment).rglob("*") if p.is_file()

@@ -150,7 +150,8 @@ def formgrader_page(course: Path, submission_id: str) -> str:
 
 
 def stop_group(process: subprocess.Popen) -> None:
-    """Stop ``make`` and the Jupyter server it started (its own process group), and wait for both."""
+    """Stop ``make`` and the Jupyter server it started (its own process group), and wait for
+    both."""
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=60)
     deadline = time.monotonic() + 60

@@ -302,7 +302,8 @@ RUN_OFFLINE = """
 import sys, nbformat
 from nbclient import NotebookClient
 notebook = nbformat.read(sys.argv[1], 4)
-NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": sys.argv[2]}}).execute()
+NotebookClient(notebook, timeout=300, kernel_name="python3",
+               resources={"metadata": {"path": sys.argv[2]}}).execute()
 nbformat.write(notebook, sys.argv[1])
 """
 
@@ -347,7 +348,7 @@ def test_an_exercise_archive_runs_offline_in_a_fresh_environment(
     )
 
 
-# -- one chapter in a real JupyterLab ---------------------------------------------------------------
+# -- one chapter in a real JupyterLab --------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -435,7 +436,8 @@ def test_a_downloaded_chapter_reads_and_runs_in_jupyterlab_with_its_widget(jupyt
             page = context.new_page()
             page.goto(f"{base}/lab/tree/{LAB_CHAPTER}.ipynb?token={token}")
             page.wait_for_function(
-                "() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-MarkdownCell')",
+                "() => window.jupyterapp"
+                " && document.querySelector('.jp-Notebook .jp-MarkdownCell')",
                 timeout=120_000,
             )
             page.wait_for_selector(
@@ -466,7 +468,8 @@ def test_a_downloaded_chapter_reads_and_runs_in_jupyterlab_with_its_widget(jupyt
             page.mouse.up()
             page.wait_for_function(
                 "([cell, src]) => { const img = [...document.querySelectorAll('.jp-CodeCell')]"
-                ".find(c => c.innerText.includes(cell))?.querySelector('.jp-OutputArea-output img');"
+                ".find(c => c.innerText.includes(cell))"
+                "?.querySelector('.jp-OutputArea-output img');"
                 " return img && img.getAttribute('src') !== src; }",
                 arg=[WIDGET_CELL, before],
                 timeout=120_000,

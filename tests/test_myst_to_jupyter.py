@@ -46,7 +46,8 @@ def resolver(**overrides) -> Resolver:
         ),
         (
             "{numref}`fig-f` and {ref}`sec-x`, {ref}`ex-e`.",
-            f"[Fig. 3]({SITE}chapters/01_a.html#fig-f) and [A section]({SITE}chapters/01_a.html#sec-x), "
+            f"[Fig. 3]({SITE}chapters/01_a.html#fig-f) and "
+            f"[A section]({SITE}chapters/01_a.html#sec-x), "
             f"[Exercise 4]({SITE}chapters/02_b.html#ex-e).",
         ),
         (
@@ -72,8 +73,10 @@ def resolver(**overrides) -> Resolver:
         ),
         ("(sec-y)=\n## Title", '<a id="sec-y"></a>\n## Title'),
         (
-            "Write `{glue:text}` in code, and\n```python\nx = {doc}`not a role in code`\n```\nthen {glue:text}`n`.",
-            "Write `{glue:text}` in code, and\n```python\nx = {doc}`not a role in code`\n```\nthen 7.",
+            "Write `{glue:text}` in code, and\n```python\nx = {doc}`not a role in code`\n```\n"
+            "then {glue:text}`n`.",
+            "Write `{glue:text}` in code, and\n```python\nx = {doc}`not a role in code`\n```\n"
+            "then 7.",
         ),
         ("```{glue:md} table\n:format: myst\n```", "| a |\n| - |\n| 7 |"),
     ],

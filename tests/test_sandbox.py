@@ -75,8 +75,9 @@ except OSError as error:
 """,
     "writes_course": """
 import glob
-for path in ["{course}/nbgrader_config.py", "{root}/nbgrader_config.py", *glob.glob("{root}/grading/*.py"),
-             *glob.glob("{root}/lib/*.py"), "{course}/solutions/source/{a1}/{a1}.ipynb",
+for path in ["{course}/nbgrader_config.py", "{root}/nbgrader_config.py",
+             *glob.glob("{root}/grading/*.py"), *glob.glob("{root}/lib/*.py"),
+             "{course}/solutions/source/{a1}/{a1}.ipynb",
              "{course}/submitted/full/{a1}/{a1}.ipynb", "{course}/autograded/full/{a1}/{a1}.ipynb",
              "{course}/release/{a1}/{a1}.ipynb", "{site_packages}/mallory.pth"]:
     try:

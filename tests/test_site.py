@@ -317,7 +317,8 @@ _MATH_REPORT = """() => {
     const math = [...document.querySelectorAll('.math')];
     return {
         math: math.length,
-        unrendered: math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60)),
+        unrendered: math.filter(m => !m.querySelector('mjx-container'))
+                        .map(m => m.textContent.slice(0, 60)),
         errors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 80)),
         mathjax: !!window.MathJax,
     };
@@ -327,7 +328,10 @@ _BROKEN_IMAGES = """async () => {
     const images = [...document.images];
     images.forEach(img => { img.loading = 'eager'; });
     await Promise.all(images.map(img => img.complete ? null :
-        new Promise(done => { img.addEventListener('load', done); img.addEventListener('error', done); })));
+        new Promise(done => {
+            img.addEventListener('load', done);
+            img.addEventListener('error', done);
+        })));
     return images.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src);
 }"""
 

@@ -188,7 +188,7 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
         "releasing another course touched the book"
     )
 
-    # -- deadline 1: exercise 1 from a folder, on time ------------------------------------------------
+    # -- deadline 1: exercise 1 from a folder, on time ---------------------------------------------
     full1, affine_only = fill(course, A1), fill(course, A1, ids=["affine"])
     broken = fill(
         course,
@@ -223,7 +223,7 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
         "lost points: Part 2 — One step of the perceptron learning algorithm" in table[("bob", A1)]
     )
 
-    # -- a late resubmission in an LMS zip (Canvas names; the LMS's time on each file) ---------------
+    # -- a late resubmission in an LMS zip (Canvas names; the LMS's time on each file) -------------
     late = dt.timedelta(hours=30)
     lms = tmp_path / "submissions.zip"
     handed_in = lambda student: (inbox / student / A1 / f"{A1}.ipynb").read_bytes()
@@ -258,7 +258,7 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     assert f"Late submission penalty (Score: -{penalty(all1, late):.1f})" in text
     assert "Part 3 — The perceptron learning algorithm (Score: 3.0 / 3.0)" in text
 
-    # -- deadline 2: exercise 3, with a written part graded by hand ----------------------------------
+    # -- deadline 2: exercise 3, with a written part graded by hand --------------------------------
     answer = "Backpropagation reuses each delta once, from the output back: O(k)."
     # every part but the two training runs (they would only make the test slower)
     quick = ["linear-backward", "activations-backward", "softmax-ce-backward", "two-layer-backward",
@@ -321,7 +321,7 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     assert "awaiting" not in text
     assert "Say why (b) is O(P) passes." in assert_offline_page(page(course, "carol", A3))
 
-    # -- mid-term: the too-strict hidden test is fixed (README: "Fixing a test during the term") ------
+    # -- mid-term: the too-strict hidden test is fixed (README: "Fixing a test during the term") ---
     nb = nbformat.read(source3, 4)
     cell = next(c for c in nb.cells if nbg_meta(c).get("grade_id") == "test-linear-backward")
     cell.source = cell.source.replace(STRICT, "")
@@ -343,7 +343,7 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     assert f"Part 1 — The linear layer (Score: {strict_loss:.1f} / {strict_loss:.1f})" in text
     assert f"{A3}: 2 up to date" in make(course, "autograde", f"ASSIGNMENT={A3}")
 
-    # -- the export: every student and assignment, missing ones as missing, never as 0 ---------------
+    # -- the export: every student and assignment, missing ones as missing, never as 0 -------------
     make(course, "export")
     rows = {
         (r["student_id"], r["assignment"]): r

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader_course import ASSIGNMENTS, ENV, fill, nbgrader, points, submit
 from notebook_runner import ROOT
 from solution_leaks import read_secrets
-from nbgrader_course import ASSIGNMENTS, ENV, fill, nbgrader, points, submit
 
 pytestmark = pytest.mark.slow
 

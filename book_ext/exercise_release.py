@@ -83,9 +83,8 @@ try:                                       # nbgrader is there for instructors, 
     class PinEngine(NbGraderPreprocessor):
         """Write the released exercise's set-up cell: the pinned engine, the course's site."""
 
-        course_root = Unicode(os.getcwd(), help="the course repository (holding _config.yml)").tag(
-            config=True
-        )
+        course_root = Unicode(os.getcwd(),
+                              help="the course repository (holding _config.yml)").tag(config=True)
 
         def preprocess(self, nb, resources):
             source = exercise_setup_cell(Path(self.course_root))

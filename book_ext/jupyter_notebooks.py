@@ -110,13 +110,8 @@ class Bibliography:
         entry = self.entries[key]
         people = entry.persons.get("author") or entry.persons.get("editor") or []
         last = [" ".join(p.last_names) for p in people]
-        names = (
-            last[0]
-            if len(last) == 1
-            else " and ".join(last)
-            if len(last) == 2
-            else f"{last[0]} et al."
-        )
+        names = (last[0] if len(last) == 1 else " and ".join(last) if len(last) == 2
+                 else f"{last[0]} et al.")
         return names.replace("{", "").replace("}", ""), entry.fields.get("year", "n.d.")
 
     def cite(self, keys: list[str], role: str) -> str:
@@ -278,9 +273,8 @@ def write_engine_and_archives(app: Sphinx, env) -> EngineWheel:
 
 
 def add_archive_button(app: Sphinx, pagename, templatename, context, doctree) -> None:
-    if not pagename.startswith("chapters/exercises/") or not str(
-        context.get("sourcename", "")
-    ).endswith(".ipynb"):
+    source = str(context.get("sourcename", ""))
+    if not pagename.startswith("chapters/exercises/") or not source.endswith(".ipynb"):
         return
     for group in context.get("header_buttons", []):
         if group.get("label") == "download-buttons":

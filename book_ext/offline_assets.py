@@ -78,9 +78,8 @@ def drop_unused_thebe(app: Sphinx, pagename, templatename, context, doctree) -> 
 
     def is_thebe(js) -> bool:
         body = (getattr(js, "attributes", {}) or {}).get("body", "") or ""
-        return "THEBE_JS_URL" in body or str(getattr(js, "filename", js) or "").endswith(
-            "sphinx-thebe.js"
-        )
+        filename = str(getattr(js, "filename", js) or "")
+        return "THEBE_JS_URL" in body or filename.endswith("sphinx-thebe.js")
 
     context["script_files"] = [js for js in context["script_files"] if not is_thebe(js)]
 

@@ -64,9 +64,8 @@ class LatePolicy(LateSubmissionPlugin):
     than it scored (nbgrader caps the penalty at the score).
     """
 
-    per_day = Float(0.10, help="Fraction of the notebook's points lost per started day late.").tag(
-        config=True
-    )
+    per_day = Float(
+        0.10, help="Fraction of the notebook's points lost per started day late.").tag(config=True)
 
     def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float):
         if total_seconds_late <= 0:

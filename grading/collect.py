@@ -162,18 +162,10 @@ def collect_zip(root: Path, download: Path, assignment: str, nbgrader: str) -> l
     (downloaded / "archive").mkdir(parents=True)
     shutil.copy2(download, downloaded / "archive" / download.name)
     staging = downloaded / "collected"
-    subprocess.run(
-        [
-            nbgrader,
-            "zip_collect",
-            assignment,
-            "--force",
-            f"--CourseDirectory.root={root}",
-            f"--CourseDirectory.submitted_directory={staging.relative_to(root)}",
-        ],
-        check=True,
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    subprocess.run([nbgrader, "zip_collect", assignment, "--force",
+                    f"--CourseDirectory.root={root}",
+                    f"--CourseDirectory.submitted_directory={staging.relative_to(root)}"],
+                   check=True, cwd=Path(__file__).resolve().parents[1])
     return collect_folder(root, staging, [assignment])
 
 

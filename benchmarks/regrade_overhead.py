@@ -1,4 +1,5 @@
-"""What `make autograde` costs when nothing is new, beside a bare `nbgrader autograde` (a benchmark).
+"""What `make autograde` costs when nothing is new, beside a bare `nbgrader autograde`
+(a benchmark).
 
     .venv/bin/python benchmarks/regrade_overhead.py --course DIR [--assignment ID] [--repeat 3]
 
@@ -34,16 +35,25 @@ def main() -> None:
     course = args.course.resolve()
     peer = [str(ROOT / ".venv" / "bin" / "nbgrader"), "autograde", args.assignment,
             f"--CourseDirectory.root={course}"]
-    ours = ["make", "--no-print-directory", "autograde", f"COURSE={course}", f"ASSIGNMENT={args.assignment}"]
+    ours = [
+        "make",
+        "--no-print-directory",
+        "autograde",
+        f"COURSE={course}",
+        f"ASSIGNMENT={args.assignment}",
+    ]
     students = len(list((course / "autograded").glob(f"*/{args.assignment}")))
     times = {"nbgrader autograde": [], "make autograde": []}
     for _ in range(args.repeat):
         times["nbgrader autograde"].append(seconds(peer))
         times["make autograde"].append(seconds(ours))
     for name, values in times.items():
-        print(f"{name:<20} median {statistics.median(values):6.1f} s  ({', '.join(f'{v:.1f}' for v in values)})")
-    ratio = statistics.median(times["make autograde"]) / statistics.median(times["nbgrader autograde"])
-    print(f"{args.assignment}, {students} graded submissions, nothing new: make / nbgrader = {ratio:.2f}")
+        each = ", ".join(f"{v:.1f}" for v in values)
+        print(f"{name:<20} median {statistics.median(values):6.1f} s  ({each})")
+    ratio = (statistics.median(times["make autograde"])
+             / statistics.median(times["nbgrader autograde"]))
+    print(f"{args.assignment}, {students} graded submissions, nothing new: "
+          f"make / nbgrader = {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ fields, the sidebar toggles, the colour-mode switch, list roles in the bibliogra
 """
 from __future__ import annotations
 
-from book_ext.offline_assets import add_static_path      # the same book_ext/static folder
+from book_ext.offline_assets import add_static_path  # the same book_ext/static folder
 
 
 def setup(app):

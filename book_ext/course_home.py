@@ -106,4 +106,6 @@ if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python -m book_ext.course_home https://github.com/<owner>/<name>")
     done = set_course_home(Path.cwd(), sys.argv[1])
-    print(f"course home: {done.repository_url} (site {done.site_url}); now `make release` and publish")
+    print(
+        f"course home: {done.repository_url} (site {done.site_url}); now `make release` and publish"
+    )

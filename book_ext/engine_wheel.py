@@ -61,7 +61,9 @@ def wheel_filename(version: str) -> str:
 def version_of(wheel_name: str) -> str:
     match = re.fullmatch(r"nn_course-(.+)-py3-none-any\.whl", wheel_name)
     if not match:
-        raise ValueError(f"{wheel_name} is not an engine wheel (nn_course-<version>-py3-none-any.whl)")
+        raise ValueError(
+            f"{wheel_name} is not an engine wheel (nn_course-<version>-py3-none-any.whl)"
+        )
     return match.group(1)
 
 
@@ -122,7 +124,9 @@ def setup_cell_source(wheel: EngineWheel, site_url: str, note: str = "") -> str:
         f'ENGINE_URL = "{url}"',
         "import importlib.metadata, importlib.util, os",
         f"if importlib.util.{SETUP_MARKER}:",
-        "    # the offline archive has the wheel next to the notebook; elsewhere the site serves it",
+        # adjacent literals below: one line of the cell, split only to keep this file's lines short
+        "    # the offline archive has the wheel next to the notebook; "
+        "elsewhere the site serves it",
         "    ENGINE_SOURCE = ENGINE_WHEEL if os.path.exists(ENGINE_WHEEL) else ENGINE_URL",
         '    %pip install --quiet "{ENGINE_SOURCE}"',
         "    importlib.invalidate_caches()",
@@ -133,7 +137,8 @@ def setup_cell_source(wheel: EngineWheel, site_url: str, note: str = "") -> str:
         '        INSTALLED = "(not installed as a package)"',
         "    if INSTALLED != ENGINE_VERSION:",
         '        print(f"Note: lib {INSTALLED} is installed, but this notebook was made with lib "',
-        '              f"{ENGINE_VERSION}; if something fails, install its version: %pip install {ENGINE_URL}")',
+        '              f"{ENGINE_VERSION}; if something fails, install its version: '
+        '%pip install {ENGINE_URL}")',
     ])
 
 

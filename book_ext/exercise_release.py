@@ -19,8 +19,14 @@ import sys
 from pathlib import Path
 
 from book_ext.course_home import read_course_home
-from book_ext.engine_wheel import (EngineWheel, build_wheel, is_setup_cell, setup_cell_source,
-                                   sha256_of, version_of)
+from book_ext.engine_wheel import (
+    EngineWheel,
+    build_wheel,
+    is_setup_cell,
+    setup_cell_source,
+    sha256_of,
+    version_of,
+)
 
 ENGINE_DIR = Path("chapters") / "exercises" / "engine"
 RELEASED = "released.txt"
@@ -56,7 +62,9 @@ def pinned_wheels(root: Path) -> set[str]:
     """Wheel files named by the set-up cells of the released notebooks."""
     names = set()
     for notebook in (Path(root) / "chapters" / "exercises").glob("*.ipynb"):
-        names.update(re.findall(r'ENGINE_WHEEL = \\"([^"\\]+)\\"', notebook.read_text(encoding="utf-8")))
+        names.update(
+            re.findall(r'ENGINE_WHEEL = \\"([^"\\]+)\\"', notebook.read_text(encoding="utf-8"))
+        )
     return names
 
 
@@ -75,14 +83,17 @@ try:                                       # nbgrader is there for instructors, 
     class PinEngine(NbGraderPreprocessor):
         """Write the released exercise's set-up cell: the pinned engine, the course's site."""
 
-        course_root = Unicode(os.getcwd(), help="the course repository (holding _config.yml)").tag(config=True)
+        course_root = Unicode(os.getcwd(),
+                              help="the course repository (holding _config.yml)").tag(config=True)
 
         def preprocess(self, nb, resources):
             source = exercise_setup_cell(Path(self.course_root))
             setup = [cell for cell in nb.cells if is_setup_cell(cell)]
             if len(setup) != 1:
-                raise ValueError(f"{resources.get('unique_key', 'an exercise')}: expected one set-up "
-                                 f"cell (the code cell that checks find_spec(\"lib\")), found {len(setup)}")
+                raise ValueError(
+                    f"{resources.get('unique_key', 'an exercise')}: expected one set-up "
+                    f'cell (the code cell that checks find_spec("lib")), found {len(setup)}'
+                )
             setup[0].source = source
             return nb, resources
 except ImportError:                        # pragma: no cover - depends on the environment

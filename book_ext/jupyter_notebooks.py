@@ -29,9 +29,18 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from book_ext.course_home import sphinx_course_home, write_badges
-from book_ext.engine_wheel import (ENGINE_FOLDER, EngineWheel, build_wheel, engine_version,
-                                   is_setup_cell, setup_cell_source, sha256_of, version_of,
-                                   wheel_filename, write_zip)
+from book_ext.engine_wheel import (
+    ENGINE_FOLDER,
+    EngineWheel,
+    build_wheel,
+    engine_version,
+    is_setup_cell,
+    setup_cell_source,
+    sha256_of,
+    version_of,
+    wheel_filename,
+    write_zip,
+)
 from book_ext.exercise_release import ENGINE_DIR
 from book_ext.myst_to_jupyter import Resolver, UnresolvedMyST, to_jupyter_markdown
 
@@ -101,7 +110,8 @@ class Bibliography:
         entry = self.entries[key]
         people = entry.persons.get("author") or entry.persons.get("editor") or []
         last = [" ".join(p.last_names) for p in people]
-        names = last[0] if len(last) == 1 else " and ".join(last) if len(last) == 2 else f"{last[0]} et al."
+        names = (last[0] if len(last) == 1 else " and ".join(last) if len(last) == 2
+                 else f"{last[0]} et al.")
         return names.replace("{", "").replace("}", ""), entry.fields.get("year", "n.d.")
 
     def cite(self, keys: list[str], role: str) -> str:
@@ -129,7 +139,9 @@ def _read_literal(app: Sphinx, docname: str):
     def read(path: str, options: dict) -> str:
         known = {"pyobject", "lines", "start-after", "end-before", "language", "dedent"}
         if set(options) - known:
-            raise UnresolvedMyST(f"literalinclude {path}: options {set(options) - known} not supported")
+            raise UnresolvedMyST(
+                f"literalinclude {path}: options {set(options) - known} not supported"
+            )
         filename = (Path(app.srcdir) / docname).parent / path
         text, _ = LiteralIncludeReader(str(filename), dict(options), app.config).read()
         return text
@@ -200,8 +212,11 @@ def _pinned_wheel_name(notebook_path: Path) -> str | None:
 
 
 def _exercises(app: Sphinx, env) -> list[str]:
-    return sorted(doc for doc in env.found_docs
-                  if doc.startswith("chapters/exercises/") and Path(env.doc2path(doc)).suffix == ".ipynb")
+    return sorted(
+        doc
+        for doc in env.found_docs
+        if doc.startswith("chapters/exercises/") and Path(env.doc2path(doc)).suffix == ".ipynb"
+    )
 
 
 README = """{title}
@@ -226,8 +241,11 @@ def write_engine_and_archives(app: Sphinx, env) -> EngineWheel:
     # this build's engine: the released file when the engine has not changed since (its SHA-256
     # is the one the exercises name; another zlib could compress the same files differently)
     current = static / wheel_filename(engine_version(Path(app.srcdir)))
-    wheel = EngineWheel(current, version_of(current.name), sha256_of(current)) if current.is_file() \
+    wheel = (
+        EngineWheel(current, version_of(current.name), sha256_of(current))
+        if current.is_file()
         else build_wheel(Path(app.srcdir), static)
+    )
     (static / "SHA256SUMS").write_text("".join(f"{sha256_of(p)}  {p.name}\n"
                                                for p in sorted(static.glob("*.whl"))))
     home = sphinx_course_home(app)
@@ -239,8 +257,11 @@ def write_engine_and_archives(app: Sphinx, env) -> EngineWheel:
                            "run `make release`", location=docname)
             continue
         if home.site_url not in source.read_text(encoding="utf-8"):
-            LOGGER.warning(f"jupyter_notebooks: {docname} was released for another course home than "
-                           f"{home.site_url} (_config.yml): run `make release`", location=docname)
+            LOGGER.warning(
+                f"jupyter_notebooks: {docname} was released for another course home than "
+                f"{home.site_url} (_config.yml): run `make release`",
+                location=docname,
+            )
         stem = Path(docname).name
         write_zip(Path(app.outdir) / ARCHIVES / f"{stem}.zip", sorted({
             f"{stem}/{stem}.ipynb": source.read_bytes(),
@@ -252,7 +273,8 @@ def write_engine_and_archives(app: Sphinx, env) -> EngineWheel:
 
 
 def add_archive_button(app: Sphinx, pagename, templatename, context, doctree) -> None:
-    if not pagename.startswith("chapters/exercises/") or not str(context.get("sourcename", "")).endswith(".ipynb"):
+    source = str(context.get("sourcename", ""))
+    if not pagename.startswith("chapters/exercises/") or not source.endswith(".ipynb"):
         return
     for group in context.get("header_buttons", []):
         if group.get("label") == "download-buttons":

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 ROLE = re.compile(r"\{([a-zA-Z][\w:-]*)\}`([^`]*)`")
 INLINE = re.compile(r"\{(?P<name>[a-zA-Z][\w:-]*)\}`(?P<content>[^`]*)`|``[^`]+``|`[^`]+`")
-DIRECTIVE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<arg>.*)$")
+DIRECTIVE_OPEN = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<arg>.*)$"
+)
 OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
 TARGET = re.compile(r"^\((?P<label>[\w.:-]+)\)=[ \t]*$", re.M)
 LABELLED_MATH = re.compile(r"^\$\$[ \t]*\((?P<label>[\w.:-]+)\)[ \t]*$")
@@ -141,7 +143,11 @@ def _directive(resolver: Resolver, name: str, arg: str, options: dict, body: str
     if name == "exercise" or name.startswith("prf:"):
         kind = "exercise" if name == "exercise" else name.split(":", 1)[1]
         label = options.get("label")
-        numbered = resolver.numbers.get(label, ("", "", kind.capitalize()))[2] if label else kind.capitalize()
+        numbered = (
+            resolver.numbers.get(label, ("", "", kind.capitalize()))[2]
+            if label
+            else kind.capitalize()
+        )
         head = f"**{numbered}**" + (f" ({_roles(resolver, arg)})" if arg else "")
         anchor = f'<a id="{label}"></a>' if label else ""
         return _quote(f"{anchor}{head}\n\n{inner()}")
@@ -157,7 +163,9 @@ def _directive(resolver: Resolver, name: str, arg: str, options: dict, body: str
             raise UnresolvedMyST(f"{{glue:md}} {key}: no Markdown glued under that name")
         return to_jupyter_markdown(resolver, resolver.glue[key]["text/markdown"])
     if name == "tableofcontents":
-        return "\n".join(f"* [{resolver.titles[doc]}]({resolver.page_url(doc)})" for doc in resolver.toctree)
+        return "\n".join(
+            f"* [{resolver.titles[doc]}]({resolver.page_url(doc)})" for doc in resolver.toctree
+        )
     raise UnresolvedMyST(f"{{{name}}} directive: no Jupyter form for it")
 
 
@@ -173,7 +181,9 @@ def to_jupyter_markdown(resolver: Resolver, text: str) -> str:
             chunk = TARGET.sub(lambda m: f'<a id="{m["label"]}"></a>', chunk)
             chunk = "\n".join(line for line in chunk.split("\n") if not re.match(r"^%( |$)", line))
             # fenced code blocks are copied as they are; roles are read in the text around them
-            parts = re.split(r"(^(?P<f>`{3,}|~{3,})[^\n]*\n.*?^(?P=f)[ \t]*$)", chunk, flags=re.M | re.S)
+            parts = re.split(
+                r"(^(?P<f>`{3,}|~{3,})[^\n]*\n.*?^(?P=f)[ \t]*$)", chunk, flags=re.M | re.S
+            )
             out.append("".join(part if i % 3 == 1 else _roles(resolver, part)
                                for i, part in enumerate(parts) if i % 3 != 2))
             plain.clear()
@@ -202,12 +212,16 @@ def to_jupyter_markdown(resolver: Resolver, text: str) -> str:
         elif line.strip() == "$$":
             flush()
             j = i + 1
-            while j < len(lines) and not (lines[j].strip() == "$$" or LABELLED_MATH.match(lines[j].strip())):
+            while j < len(lines) and not (
+                lines[j].strip() == "$$" or LABELLED_MATH.match(lines[j].strip())
+            ):
                 j += 1
             if j == len(lines):
                 raise UnresolvedMyST("a $$ block is never closed")
             end = LABELLED_MATH.match(lines[j].strip())
-            out.append(_math_block(resolver, "\n".join(lines[i + 1:j]), end["label"] if end else None))
+            out.append(
+                _math_block(resolver, "\n".join(lines[i + 1 : j]), end["label"] if end else None)
+            )
             i = j + 1
         elif re.match(r"^\\begin\{(align|gather|equation)\*?\}", line.strip()):
             flush()
@@ -223,7 +237,10 @@ def to_jupyter_markdown(resolver: Resolver, text: str) -> str:
     flush()
     result = "\n".join(out)
     for macro, expansion in resolver.macros.items():
-        result = re.sub(re.escape(macro) + r"(?![A-Za-z])", lambda _: expansion, result)
+        # a function as the replacement keeps the expansion's backslashes literal; the default
+        # argument binds this macro's expansion, not whichever the loop ends on
+        result = re.sub(re.escape(macro) + r"(?![A-Za-z])",
+                        lambda _, expansion=expansion: expansion, result)
     return result
 
 

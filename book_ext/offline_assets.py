@@ -54,8 +54,10 @@ def check_config(app: Sphinx, config) -> None:
     for key, urls in scripts.items():
         for url in urls:
             if _is_remote(url):
-                raise ConfigError(f"{key} = {url!r} loads a script from another host; point it "
-                                  f"at the copy in _static/{STATIC_PREFIX} (see book_ext/offline_assets.py)")
+                raise ConfigError(
+                    f"{key} = {url!r} loads a script from another host; point it "
+                    f"at the copy in _static/{STATIC_PREFIX} (see book_ext/offline_assets.py)"
+                )
             if (OWN_STATIC / url).is_file():
                 continue
             if not url.startswith(STATIC_PREFIX) or _source_of(app, url) is None:
@@ -76,7 +78,9 @@ def drop_unused_thebe(app: Sphinx, pagename, templatename, context, doctree) -> 
 
     def is_thebe(js) -> bool:
         body = (getattr(js, "attributes", {}) or {}).get("body", "") or ""
-        return "THEBE_JS_URL" in body or str(getattr(js, "filename", js) or "").endswith("sphinx-thebe.js")
+        filename = str(getattr(js, "filename", js) or "")
+        return "THEBE_JS_URL" in body or filename.endswith("sphinx-thebe.js")
+
     context["script_files"] = [js for js in context["script_files"] if not is_thebe(js)]
 
 

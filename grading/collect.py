@@ -1,7 +1,7 @@
 """Collect submissions into ``submitted/`` and record when each one arrived (``timestamp.txt``).
 
-    python -m grading.collect --from FOLDER [--root DIR]            FOLDER/<student>/<assignment>/...
-    python -m grading.collect --zip DOWNLOAD.zip --assignment ID     an LMS download (nbgrader zip_collect)
+    python -m grading.collect --from FOLDER [--root DIR]         FOLDER/<student>/<assignment>/...
+    python -m grading.collect --zip DOWNLOAD.zip --assignment ID  an LMS download (zip_collect)
 
 nbgrader regrades a submission only when its ``timestamp.txt`` is newer than the one it graded
 (``autograded/<student>/<assignment>/timestamp.txt``), and computes lateness from it, so every
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import filecmp
-import os
 import shutil
 import subprocess
 import sys
@@ -42,12 +41,12 @@ def read_timestamp(folder: Path) -> dt.datetime | None:
     if not path.is_file() or not path.read_text().strip():
         return None
     when = parse_utc(path.read_text().strip())      # nbgrader's parser gives naive UTC
-    return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
 
 
 def write_timestamp(folder: Path, when: dt.datetime) -> None:
     # nbgrader's own format (ZipCollectApp, the exchange): ISO with a space, in UTC
-    (folder / TIMESTAMP).write_text(when.astimezone(dt.timezone.utc).isoformat(" "))
+    (folder / TIMESTAMP).write_text(when.astimezone(dt.UTC).isoformat(" "))
 
 
 def _files(folder: Path) -> list[Path]:
@@ -62,12 +61,13 @@ def same_files(a: Path, b: Path) -> bool:
 
 
 def arrival_time(folder: Path) -> dt.datetime:
-    """When a submission folder arrived: its timestamp.txt, else its newest file's modification time."""
+    """When a submission folder arrived: its timestamp.txt, else its newest file's modification
+    time."""
     recorded = read_timestamp(folder)
     if recorded is not None:
         return recorded
     newest = max((folder / f).stat().st_mtime for f in _files(folder))
-    return dt.datetime.fromtimestamp(newest, dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.fromtimestamp(newest, dt.UTC).replace(microsecond=0)
 
 
 def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
@@ -86,9 +86,11 @@ def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
         write_timestamp(kept, when)
     if dest.is_dir() and _files(dest):
         if previous is not None and when <= previous:
-            return (f"{student}/{assignment}: WARNING: refused a different version that arrived "
-                    f"{when:%Y-%m-%d %H:%M} UTC, not after the one in submitted/ ({previous:%Y-%m-%d %H:%M} "
-                    f"UTC); it is kept in {kept.relative_to(root)}")
+            return (
+                f"{student}/{assignment}: WARNING: refused a different version that arrived "
+                f"{when:%Y-%m-%d %H:%M} UTC, not after the one in submitted/ "
+                f"({previous:%Y-%m-%d %H:%M} UTC); it is kept in {kept.relative_to(root)}"
+            )
         shutil.rmtree(dest)
         what = "resubmitted"
     else:
@@ -142,13 +144,16 @@ def _zip_times(extracted_file: Path) -> dict[str, dt.datetime]:
             for archive in (parent / "archive").rglob("*.zip"):
                 with zipfile.ZipFile(archive) as zf:
                     for info in zf.infolist():
-                        times[Path(info.filename).name] = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
+                        times[Path(info.filename).name] = dt.datetime(
+                            *info.date_time, tzinfo=dt.UTC
+                        )
             return times
     return {}
 
 
 def collect_zip(root: Path, download: Path, assignment: str, nbgrader: str) -> list[str]:
-    """Unpack an LMS download with ``nbgrader zip_collect`` into a staging folder, then take it in."""
+    """Unpack an LMS download with ``nbgrader zip_collect`` into a staging folder, then take it
+    in."""
     if not download.is_file():
         raise SystemExit(f"{download} is not a file")
     downloaded = root / "downloaded" / assignment
@@ -157,7 +162,8 @@ def collect_zip(root: Path, download: Path, assignment: str, nbgrader: str) -> l
     (downloaded / "archive").mkdir(parents=True)
     shutil.copy2(download, downloaded / "archive" / download.name)
     staging = downloaded / "collected"
-    subprocess.run([nbgrader, "zip_collect", assignment, "--force", f"--CourseDirectory.root={root}",
+    subprocess.run([nbgrader, "zip_collect", assignment, "--force",
+                    f"--CourseDirectory.root={root}",
                     f"--CourseDirectory.submitted_directory={staging.relative_to(root)}"],
                    check=True, cwd=Path(__file__).resolve().parents[1])
     return collect_folder(root, staging, [assignment])
@@ -166,10 +172,14 @@ def collect_zip(root: Path, download: Path, assignment: str, nbgrader: str) -> l
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     route = parser.add_mutually_exclusive_group(required=True)
-    route.add_argument("--from", dest="source", type=Path, help="a folder of <student>/<assignment>/")
+    route.add_argument(
+        "--from", dest="source", type=Path, help="a folder of <student>/<assignment>/"
+    )
     route.add_argument("--zip", type=Path, help="a download from the LMS (needs --assignment)")
     parser.add_argument("--assignment", nargs="*", default=None)
-    parser.add_argument("--root", type=Path, default=Path("."), help="the nbgrader course directory")
+    parser.add_argument(
+        "--root", type=Path, default=Path("."), help="the nbgrader course directory"
+    )
     args = parser.parse_args(argv)
     root = args.root.resolve()
     if args.zip:
@@ -181,9 +191,10 @@ def main(argv: list[str] | None = None) -> int:
         lines = collect_folder(root, args.source.resolve(), args.assignment)
     for line in lines:
         print(line)
-    print(f"collected: {sum(': new' in l for l in lines)} new, {sum('resubmitted' in l for l in lines)} "
-          f"resubmitted, {sum('unchanged' in l for l in lines)} unchanged, "
-          f"{sum('WARNING' in l for l in lines)} refused")
+    print(f"collected: {sum(': new' in line for line in lines)} new, "
+          f"{sum('resubmitted' in line for line in lines)} resubmitted, "
+          f"{sum('unchanged' in line for line in lines)} unchanged, "
+          f"{sum('WARNING' in line for line in lines)} refused")
     return 0
 
 

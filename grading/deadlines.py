@@ -21,9 +21,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-from traitlets import Float
-
 from nbgrader.plugins import LateSubmissionPlugin
+from traitlets import Float
 
 DEADLINES = "deadlines.toml"
 
@@ -38,9 +37,11 @@ def read_deadlines(root: Path) -> dict[str, dt.datetime]:
     deadlines = {}
     for assignment, due in table.items():
         if not isinstance(due, dt.datetime) or due.tzinfo is None:
-            raise SystemExit(f"{path}: {assignment} = {due!r}: write a date-time with its time zone, "
-                             "e.g. 2027-02-12T23:59:00Z or 2027-02-12T23:59:00+01:00")
-        deadlines[assignment] = due.astimezone(dt.timezone.utc)
+            raise SystemExit(
+                f"{path}: {assignment} = {due!r}: write a date-time with its time zone, "
+                "e.g. 2027-02-12T23:59:00Z or 2027-02-12T23:59:00+01:00"
+            )
+        deadlines[assignment] = due.astimezone(dt.UTC)
     return deadlines
 
 
@@ -63,7 +64,8 @@ class LatePolicy(LateSubmissionPlugin):
     than it scored (nbgrader caps the penalty at the score).
     """
 
-    per_day = Float(0.10, help="Fraction of the notebook's points lost per started day late.").tag(config=True)
+    per_day = Float(
+        0.10, help="Fraction of the notebook's points lost per started day late.").tag(config=True)
 
     def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float):
         if total_seconds_late <= 0:
@@ -71,19 +73,31 @@ class LatePolicy(LateSubmissionPlugin):
         days = math.ceil(total_seconds_late / 86400)
         # the plug-in's parent is nbgrader's AssignLatePenalties, which holds the open gradebook
         pre = self.parent
-        notebook = pre.gradebook.find_submission_notebook(pre.notebook_id, pre.assignment_id, student_id)
+        notebook = pre.gradebook.find_submission_notebook(
+            pre.notebook_id, pre.assignment_id, student_id
+        )
         penalty = min(1.0, days * self.per_day) * notebook.max_score
-        self.log.warning("%s: %s late (%d started day(s)): penalty %.2f of %.2f points", student_id,
-                         dt.timedelta(seconds=round(total_seconds_late)), days, penalty, notebook.max_score)
+        self.log.warning(
+            "%s: %s late (%d started day(s)): penalty %.2f of %.2f points",
+            student_id,
+            dt.timedelta(seconds=round(total_seconds_late)),
+            days,
+            penalty,
+            notebook.max_score,
+        )
         return penalty
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, default=Path("."), help="the nbgrader course directory")
+    parser.add_argument(
+        "--root", type=Path, default=Path("."), help="the nbgrader course directory"
+    )
     args = parser.parse_args(argv)
     lines = sync(args.root.resolve())
-    print("\n".join(lines) if lines else f"no due dates ({args.root / DEADLINES} is missing or empty)")
+    print(
+        "\n".join(lines) if lines else f"no due dates ({args.root / DEADLINES} is missing or empty)"
+    )
     return 0
 
 

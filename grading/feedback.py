@@ -31,14 +31,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from traitlets import default
-
 import nbgrader
 from jinja2 import FileSystemLoader
 from nbconvert import HTMLExporter
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import default
 
 from grading.part_names import source_part_names
 
@@ -46,7 +45,9 @@ REPO = Path(__file__).resolve().parents[1]
 MATHJAX = REPO / "node_modules" / "mathjax" / "es5" / "tex-svg.js"     # one file, fonts inside
 MATHJAX_SRC = "mathjax/tex-svg.js"                                    # relative to each page
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+NBGRADER_TEMPLATES = (
+    Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+)
 _META = re.compile(r'<meta\b[^>]*\bname="grades-fingerprint"[^>]*>')
 _CONTENT = re.compile(r'\bcontent="([0-9a-f]*)"')
 
@@ -54,7 +55,9 @@ _CONTENT = re.compile(r'\bcontent="([0-9a-f]*)"')
 def grades_fingerprint(gb: Gradebook, assignment: str, student: str, notebook: str) -> str:
     """A digest of everything a feedback page shows from the gradebook for one notebook."""
     nb = gb.find_submission_notebook(notebook, assignment, student)
-    items = [(g.name, g.score, g.needs_manual_grade) for g in sorted(nb.grades, key=lambda g: g.name)]
+    items = [
+        (g.name, g.score, g.needs_manual_grade) for g in sorted(nb.grades, key=lambda g: g.name)
+    ]
     items += [(c.name, c.comment) for c in sorted(nb.comments, key=lambda c: c.name)]
     items.append(("late", nb.late_submission_penalty))
     return hashlib.sha256(repr(items).encode()).hexdigest()[:16]
@@ -84,10 +87,13 @@ class FeedbackParts(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         coursedir = CourseDirectory(config=self.config)
-        names = source_part_names(Path(coursedir.root), info["assignment"], coursedir.source_directory,
-                                  every_cell=True)
+        names = source_part_names(
+            Path(coursedir.root), info["assignment"], coursedir.source_directory, every_cell=True
+        )
         with Gradebook(info["db_url"]) as gb:
-            notebook = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+            notebook = gb.find_submission_notebook(
+                info["notebook"], info["assignment"], info["student"]
+            )
             awaiting = {g.name: g.max_score for g in notebook.grades if g.needs_manual_grade}
             info["grades_fingerprint"] = grades_fingerprint(gb, info["assignment"], info["student"],
                                                             info["notebook"])
@@ -113,11 +119,15 @@ def plan(root: Path, assignment: str) -> dict[str, str]:
                 page = root / "feedback" / student / assignment / f"{notebook.name}.html"
                 if not page.exists():
                     states.append("new")
-                elif page_fingerprint(page) != grades_fingerprint(gb, assignment, student, notebook.name):
+                elif page_fingerprint(page) != grades_fingerprint(
+                    gb, assignment, student, notebook.name
+                ):
                     states.append("stale")
                 else:
                     states.append("up to date")
-            todo[student] = "stale" if "stale" in states else "new" if "new" in states else "up to date"
+            todo[student] = (
+                "stale" if "stale" in states else "new" if "new" in states else "up to date"
+            )
     return todo
 
 
@@ -134,14 +144,22 @@ def add_mathjax(folder: Path) -> None:
             shutil.copy2(MATHJAX, dest)
 
 
-def generate(root: Path, assignment: str, nbgrader: str, regenerate: bool = False) -> tuple[dict, list]:
+def generate(
+    root: Path, assignment: str, nbgrader: str, regenerate: bool = False
+) -> tuple[dict, list]:
     """Make the new (and, if asked, the stale) pages; return the plan and the stale pages left."""
     todo = plan(root, assignment)
     make = [s for s, state in todo.items() if state == "new" or (state == "stale" and regenerate)]
     refused = [s for s, state in todo.items() if state == "stale" and not regenerate]
     if make:
         skip = [s for s in todo if s not in make]
-        command = [nbgrader, "generate_feedback", assignment, "--force", f"--CourseDirectory.root={root}"]
+        command = [
+            nbgrader,
+            "generate_feedback",
+            assignment,
+            "--force",
+            f"--CourseDirectory.root={root}",
+        ]
         if skip:
             command.append(f"--CourseDirectory.student_id_exclude={','.join(skip)}")
         subprocess.run(command, check=True, cwd=REPO)
@@ -153,7 +171,9 @@ def generate(root: Path, assignment: str, nbgrader: str, regenerate: bool = Fals
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignment")
-    parser.add_argument("--root", type=Path, default=Path("."), help="the nbgrader course directory")
+    parser.add_argument(
+        "--root", type=Path, default=Path("."), help="the nbgrader course directory"
+    )
     parser.add_argument("--regenerate", action="store_true",
                         help="make again the pages whose grades changed since they were made")
     args = parser.parse_args(argv)

@@ -1,4 +1,6 @@
-"""The "Notes from the autograder" cell at the top of a graded notebook (what happened, in words)."""
+"""The "Notes from the autograder" cell at the top of a graded notebook (what happened, in
+words)."""
+
 from __future__ import annotations
 
 from nbformat.v4 import new_markdown_cell

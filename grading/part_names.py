@@ -29,7 +29,8 @@ def part_headings(nb) -> dict[str, str]:
 
 
 def part_names(nb) -> dict[str, str]:
-    """grade_id of every graded cell -> the name of its part (the grade id when no heading precedes)."""
+    """grade_id of every graded cell -> the name of its part (the grade id when no heading
+    precedes)."""
     headings = part_headings(nb)
     names = {c.metadata["nbgrader"]["grade_id"]: headings[c.metadata["nbgrader"]["grade_id"]]
              for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and

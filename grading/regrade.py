@@ -6,7 +6,8 @@
 Each ``submitted/<student>/<assignment>/`` is, compared with ``autograded/``:
 
 * new            -- never graded;
-* resubmitted    -- its ``timestamp.txt`` (written by ``make collect``) is newer than the graded one;
+* resubmitted    -- its ``timestamp.txt`` (written by ``make collect``) is newer than the graded
+                    one;
 * tests changed  -- graded with test cells that differ from the gradebook's (the assignment was
                     released again with a fixed test: ``make release``);
 * up to date     -- graded from exactly this submission with these tests: left alone.
@@ -46,7 +47,10 @@ def _changed_tests(graded: Path, source_cells: dict[str, tuple[str, float]]) -> 
             key = (nb_path.stem, meta.get("grade_id"))
             if key in source_cells and meta.get("locked"):
                 source, points = source_cells[key]
-                if cell.source.strip() != source.strip() or float(meta.get("points") or 0) != points:
+                if (
+                    cell.source.strip() != source.strip()
+                    or float(meta.get("points") or 0) != points
+                ):
                     changed.append(meta["grade_id"])
     return changed
 
@@ -60,7 +64,10 @@ def plan(root: Path, assignment: str) -> dict[str, str]:
                 for cell in notebook.source_cells:
                     grade = next((g for g in notebook.grade_cells if g.name == cell.name), None)
                     if cell.locked and grade is not None:
-                        source_cells[(notebook.name, cell.name)] = (cell.source, float(grade.max_score))
+                        source_cells[(notebook.name, cell.name)] = (
+                            cell.source,
+                            float(grade.max_score),
+                        )
         except MissingEntry:
             source_cells = None
     todo = {}
@@ -104,7 +111,9 @@ def regrade(root: Path, assignment: str, nbgrader: str, student: str | None = No
     pending = [s for s, what in todo.items() if what != UP_TO_DATE]
     if not pending:
         return todo
-    keep = _final_hand_grades(root, assignment, [s for s in pending if todo[s].startswith(TESTS_CHANGED)])
+    keep = _final_hand_grades(
+        root, assignment, [s for s in pending if todo[s].startswith(TESTS_CHANGED)]
+    )
     skip = [s for s, what in todo.items() if what == UP_TO_DATE]
     command = [nbgrader, "autograde", assignment, "--force", f"--CourseDirectory.root={root}"]
     if skip:
@@ -121,7 +130,8 @@ def regrade(root: Path, assignment: str, nbgrader: str, student: str | None = No
 
 
 def before_release(root: Path, assignment: str) -> str | None:
-    """A warning if ``assignment`` already has graded submissions (releasing changes their tests)."""
+    """A warning if ``assignment`` already has graded submissions (releasing changes their
+    tests)."""
     if not (root / "gradebook.db").exists():
         return None
     with _gradebook(root) as gb:
@@ -140,8 +150,12 @@ def before_release(root: Path, assignment: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignment")
-    parser.add_argument("--root", type=Path, default=Path("."), help="the nbgrader course directory")
-    parser.add_argument("--student", help="grade this student's submission again, whatever its state")
+    parser.add_argument(
+        "--root", type=Path, default=Path("."), help="the nbgrader course directory"
+    )
+    parser.add_argument(
+        "--student", help="grade this student's submission again, whatever its state"
+    )
     parser.add_argument("--dry-run", action="store_true", help="only say what would be graded")
     parser.add_argument("--before-release", action="store_true")
     args, extra = parser.parse_known_args(argv)

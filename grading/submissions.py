@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -69,8 +68,12 @@ def prepare(root: Path, assignment: str, source_dir: str = "solutions/source",
             candidates = [c for c in candidates if c[0] > 0]
             if candidates:
                 _, best = max(candidates, key=lambda c: (c[0], c[1].stat().st_mtime))
-                _write_with_note(best, dest, f"Your notebook was submitted as `{best.relative_to(folder)}`"
-                                 f" instead of `{nb_path.name}`; it was graded under the right name.")
+                _write_with_note(
+                    best,
+                    dest,
+                    f"Your notebook was submitted as `{best.relative_to(folder)}`"
+                    f" instead of `{nb_path.name}`; it was graded under the right name.",
+                )
                 changes.append(f"{folder}: graded {best.name} as {nb_path.name}")
             else:
                 blank = root / release_dir / assignment / nb_path.name
@@ -89,8 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignment")
     parser.add_argument("--root", default=".", help="the nbgrader course directory")
-    parser.add_argument("--students", nargs="*", default=None,
-                        help="student ids who must get a folder (graded as blank) even without a submission")
+    parser.add_argument(
+        "--students",
+        nargs="*",
+        default=None,
+        help="student ids who must get a folder (graded as blank) even without a submission",
+    )
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
     for line in prepare(root, args.assignment, students=args.students):

@@ -8,7 +8,7 @@ The engine (what chapter 8's reader could rebuild; the chapters import it by the
 ``lib.losses``          MeanSquaredError, BinaryCrossEntropy, SoftmaxCrossEntropy
 ``lib.optim``           SGD (momentum, weight decay), Adam
 ``lib.train``           fit = train_epoch (shuffled mini-batches) + the loop; history; NaN stop
-``lib.gradcheck``       central differences (gradients, Hessians), relative_error (the one definition)
+``lib.gradcheck``       central differences (gradients, Hessians), relative_error (one definition)
 ``lib.data``            2-D data sets (``planar``), real MNIST digits (``mnist``), ``grid_points``
 ``lib.plot``            decision boundaries, training curves, digit images
 ======================  ==========================================================================

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
 from book_build import execute_missing_chapters
 from notebook_runner import BOOK_OUT, ROOT
 
@@ -48,9 +47,14 @@ def _course_files() -> list[str]:
 
 
 def _make(target: str, fork: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", *target.split(), f"BOOK_OUT={fork}"], cwd=fork,
-                          capture_output=True, text=True, timeout=3600,
-                          env=dict(os.environ, BOOK_OUT=str(fork)))
+    return subprocess.run(
+        ["make", "--no-print-directory", *target.split(), f"BOOK_OUT={fork}"],
+        cwd=fork,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        env=dict(os.environ, BOOK_OUT=str(fork)),
+    )
 
 
 def _fork_and_build() -> Fork:

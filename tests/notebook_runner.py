@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,7 +60,11 @@ def _failing_cell(nb) -> tuple[int, str]:
             last_run = (i, cell.source)
     # a timeout leaves no error output: the last cell that started is the culprit
     for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and cell.get("execution_count") is None and i > (last_run[0] or -1):
+        if (
+            cell.cell_type == "code"
+            and cell.get("execution_count") is None
+            and i > (last_run[0] or -1)
+        ):
             return i, cell.source
     return last_run
 

@@ -1,4 +1,5 @@
-"""Find solutions, hidden tests and mark schemes of the nbgrader sources where students can see them.
+"""Find solutions, hidden tests and mark schemes of the nbgrader sources where students can see
+them.
 
 The secrets are read out of the source notebooks (``solutions/**/*.ipynb``) by their nbgrader
 markers: the lines between ``### BEGIN SOLUTION`` / ``### END SOLUTION``, ``### BEGIN HIDDEN TESTS``
@@ -12,8 +13,9 @@ engine ``lib/`` (public in the repository, and shown by the chapters). In what s
 rest of the site, where chapters legitimately write the same generic line (``rng =
 np.random.default_rng(seed)``) or teach the same technique, a leak is a secret *region* showing up:
 at least half of its distinctive lines, and two of them or one of 30+ characters, in one document.
-A marker line itself or a byte-for-byte copy of a file from ``solutions/`` is always a leak. Documents are compared as text with HTML tags and entities removed and whitespace
-collapsed, so syntax-highlighted code in a page is found too.
+A marker line itself or a byte-for-byte copy of a file from ``solutions/`` is always a leak.
+Documents are compared as text with HTML tags and entities removed and whitespace collapsed, so
+syntax-highlighted code in a page is found too.
 """
 from __future__ import annotations
 
@@ -105,7 +107,9 @@ def read_secrets(solutions: Path, root: Path, min_chars: int = 10) -> SecretInde
     for path in sorted(p for p in solutions.rglob("*") if p.is_file()):
         if SKIP_DIRS & set(path.parts):
             continue
-        index.file_hashes[hashlib.sha256(path.read_bytes()).hexdigest()] = str(path.relative_to(root))
+        index.file_hashes[hashlib.sha256(path.read_bytes()).hexdigest()] = str(
+            path.relative_to(root)
+        )
         if path.suffix != ".ipynb":
             continue
         nb = nbformat.read(path, as_version=4)

@@ -36,7 +36,11 @@ def test_a_failing_check_shows_its_message_and_the_students_line_only(case, tmp_
     call, message = FAILING[case]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(STUDENT),
                                          nbformat.v4.new_code_cell(call)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     client = NotebookClient(nb, timeout=60, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}})
     with pytest.raises(CellExecutionError):

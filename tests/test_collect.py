@@ -1,4 +1,6 @@
-"""Collecting submissions records arrival times and never loses a version (no nbgrader run needed)."""
+"""Collecting submissions records arrival times and never loses a version (no nbgrader run
+needed)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +12,7 @@ import pytest
 from grading.collect import arrive, read_timestamp
 from grading.deadlines import read_deadlines
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def version(folder: Path, text: str, at: dt.datetime) -> Path:
@@ -30,7 +32,10 @@ def test_arrivals_are_timed_resubmissions_replace_and_earlier_versions_are_refus
     assert read_timestamp(submitted) == t0 and (submitted / "ex.ipynb").read_text() == "first"
 
     # the same files again, even downloaded later: nothing changes
-    assert arrive(root, "ann", "ex", version(tmp_path / "in2", "first", t0 + dt.timedelta(days=1))) == "ann/ex: unchanged"
+    assert (
+        arrive(root, "ann", "ex", version(tmp_path / "in2", "first", t0 + dt.timedelta(days=1)))
+        == "ann/ex: unchanged"
+    )
     assert read_timestamp(submitted) == t0
 
     # files added to submitted/ by `make autograde` (a renamed notebook's copy) are not a change
@@ -38,8 +43,11 @@ def test_arrivals_are_timed_resubmissions_replace_and_earlier_versions_are_refus
     assert arrive(root, "ann", "ex", first) == "ann/ex: unchanged"
 
     # a later, different version replaces it; the first stays in arrivals/
-    assert "resubmitted" in arrive(root, "ann", "ex", version(tmp_path / "in3", "second", t0 + dt.timedelta(hours=5)))
-    assert (submitted / "ex.ipynb").read_text() == "second" and not (submitted / "ex-Copy1.ipynb").exists()
+    assert "resubmitted" in arrive(
+        root, "ann", "ex", version(tmp_path / "in3", "second", t0 + dt.timedelta(hours=5))
+    )
+    assert (submitted / "ex.ipynb").read_text() == "second"
+    assert not (submitted / "ex-Copy1.ipynb").exists()
     assert read_timestamp(submitted) == t0 + dt.timedelta(hours=5)
 
     # a different version that arrived earlier is refused, loudly, and kept aside
@@ -51,9 +59,12 @@ def test_arrivals_are_timed_resubmissions_replace_and_earlier_versions_are_refus
 
 def test_a_folder_with_its_own_timestamp_keeps_it(tmp_path):
     folder = version(tmp_path / "in", "x", dt.datetime(2027, 1, 1, tzinfo=UTC))
-    (folder / "timestamp.txt").write_text("2027-02-03 04:05:06.000000+00:00")   # the exchange's format
+    # the exchange's format
+    (folder / "timestamp.txt").write_text("2027-02-03 04:05:06.000000+00:00")
     arrive(tmp_path / "course", "bo", "ex", folder)
-    assert read_timestamp(tmp_path / "course" / "submitted" / "bo" / "ex") == dt.datetime(2027, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert read_timestamp(tmp_path / "course" / "submitted" / "bo" / "ex") == dt.datetime(
+        2027, 2, 3, 4, 5, 6, tzinfo=UTC
+    )
 
 
 def test_a_due_date_without_a_time_zone_is_refused_with_the_fix(tmp_path):

@@ -27,7 +27,9 @@ def warning_text():
 
 def test_warnings_in_a_cell_that_failed_are_not_said_to_cost_nothing():
     passed = graded("test-a", "check()", [warning_text()], test=True)
-    failed = graded("test-b", "check()", [warning_text(), error("AssertionError", "wrong values")], test=True)
+    failed = graded(
+        "test-b", "check()", [warning_text(), error("AssertionError", "wrong values")], test=True
+    )
     notes = set()
     for index, cell in enumerate([passed, failed]):
         resources = {}

@@ -29,16 +29,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from myst_nb.core.variables import format_plain_text
-
 from course_fork import FORK_SITE, FORK_URL, forked_course
+from myst_nb.core.variables import format_plain_text
 from notebook_runner import ROOT
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 
 # MyST that Jupyter would show raw: roles, directive fences, targets, labelled $$ (independent
 # of book_ext's converter on purpose)
-MYST = re.compile(r"\{[a-z][\w:-]*\}`|^\s*(`{3,}|:{3,})\{[\w:-]+\}|^\(\S+\)=\s*$|^\$\$\s*\(\S+\)\s*$", re.M)
+MYST = re.compile(
+    r"\{[a-z][\w:-]*\}`|^\s*(`{3,}|:{3,})\{[\w:-]+\}|^\(\S+\)=\s*$|^\$\$\s*\(\S+\)\s*$", re.M
+)
 GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([^`:]+)(?::([^`]*))?`")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -63,8 +64,13 @@ def _myst_chapters(fork) -> list[Path]:
 def test_the_site_offers_every_chapter_and_exercise_as_a_notebook(fork):
     names = {p.relative_to(fork.html / "_sources").as_posix() for p in _downloads(fork.html)}
     chapters = {f"chapters/{p.stem}.ipynb" for p in (fork.root / "chapters").glob("[0-9]*.md")}
-    exercises = {f"chapters/exercises/{p.name}" for p in (fork.root / "chapters" / "exercises").glob("*.ipynb")}
-    assert chapters and exercises and chapters | exercises <= names, sorted(chapters | exercises - names)
+    exercises = {
+        f"chapters/exercises/{p.name}"
+        for p in (fork.root / "chapters" / "exercises").glob("*.ipynb")
+    }
+    assert chapters and exercises and chapters | exercises <= names, sorted(
+        chapters | exercises - names
+    )
 
 
 def test_every_downloadable_notebook_parses_and_has_no_myst_left(fork):
@@ -82,7 +88,9 @@ def test_every_downloadable_notebook_parses_and_has_no_myst_left(fork):
 def test_every_glued_number_of_a_chapter_is_written_in_its_notebook(fork):
     checked = 0
     for chapter in _myst_chapters(fork):
-        glue_file = fork.root / "_build" / "jupyter_execute" / "chapters" / f"{chapter.stem}.glue.json"
+        glue_file = (
+            fork.root / "_build" / "jupyter_execute" / "chapters" / f"{chapter.stem}.glue.json"
+        )
         glued = json.loads(glue_file.read_text()) if glue_file.exists() else {}
         notebook = nbformat.read(fork.html / "_sources" / "chapters" / f"{chapter.stem}.ipynb", 4)
         text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
@@ -96,14 +104,18 @@ def test_every_glued_number_of_a_chapter_is_written_in_its_notebook(fork):
 
 
 def test_cross_references_and_citations_become_links_and_author_year(fork):
-    notebook = nbformat.read(fork.html / "_sources" / "chapters" / "05_universal_approximation.ipynb", 4)
+    notebook = nbformat.read(
+        fork.html / "_sources" / "chapters" / "05_universal_approximation.ipynb", 4
+    )
     text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
     assert f"]({FORK_SITE}chapters/05_universal_approximation.html#fig-error-vs-units)" in text
     assert f"[Theorem 2]({FORK_SITE}chapters/05_universal_approximation.html#thm-hornik)" in text
     solutions = [c.source for c in notebook.cells if "<details>" in c.source]
     assert solutions and all("</details>" in s for s in solutions)
     first = nbformat.read(fork.html / "_sources" / "chapters" / "01_neurons_to_layers.ipynb", 4)
-    assert "(Rosenblatt, 1958)" in "\n".join(c.source for c in first.cells if c.cell_type == "markdown")
+    assert "(Rosenblatt, 1958)" in "\n".join(
+        c.source for c in first.cells if c.cell_type == "markdown"
+    )
     references = first.cells[-1].source
     assert references.startswith("## References") and "Rosenblatt (1958)" in references \
         and "Psychological Review" in references
@@ -119,10 +131,17 @@ def _visible_files(fork) -> dict[str, str]:
         if path.suffix in (".zip", ".whl"):
             with zipfile.ZipFile(path) as archive:
                 for member in archive.namelist():
-                    seen[f"{path.relative_to(fork.html)}!{member}"] = archive.read(member).decode("utf-8", "replace")
+                    seen[f"{path.relative_to(fork.html)}!{member}"] = archive.read(member).decode(
+                        "utf-8", "replace"
+                    )
         elif path.suffix in (".html", ".ipynb", ".js", ".txt", ".md", ".json", ".xml", ".css"):
-            seen[str(path.relative_to(fork.html))] = path.read_text(encoding="utf-8", errors="replace")
-    for path in [fork.root / "README.md", *sorted((fork.root / "chapters" / "exercises").glob("*.ipynb"))]:
+            seen[str(path.relative_to(fork.html))] = path.read_text(
+                encoding="utf-8", errors="replace"
+            )
+    for path in [
+        fork.root / "README.md",
+        *sorted((fork.root / "chapters" / "exercises").glob("*.ipynb")),
+    ]:
         seen[str(path.relative_to(fork.root))] = path.read_text(encoding="utf-8")
     return seen
 
@@ -132,11 +151,18 @@ def test_a_fork_that_changes_the_one_setting_shows_no_trace_of_the_old_home(fork
     owner, name = old_path.split("/")
     old = [old_path, f"{owner}.github.io/{name}"]
     seen = _visible_files(fork)
-    traces = {path: [o for o in old if o in text] for path, text in seen.items() if any(o in text for o in old)}
+    traces = {
+        path: [o for o in old if o in text]
+        for path, text in seen.items()
+        if any(o in text for o in old)
+    }
     assert not traces, f"the old course home is still shown in {traces}"
     # and the new one is where the old one was
     intro = seen["chapters/01_neurons_to_layers.html"]
-    assert f"https://colab.research.google.com/github/{FORK_URL.removeprefix('https://github.com/')}/blob/" in intro
+    assert (
+        f"https://colab.research.google.com/github/{FORK_URL.removeprefix('https://github.com/')}/blob/"
+        in intro
+    )
     assert f"https://mybinder.org/v2/gh/{FORK_URL.removeprefix('https://github.com/')}/" in intro
     assert FORK_SITE in seen["_sources/chapters/01_neurons_to_layers.ipynb"]
     assert FORK_SITE in seen["chapters/exercises/03_backpropagation.ipynb"]
@@ -156,7 +182,9 @@ def _assignment(setup: str, name: str) -> str:
 
 def test_the_site_serves_the_engine_wheel_the_set_up_cells_install(fork):
     engine = fork.html / "_static" / "engine"
-    sums = dict(reversed(line.split("  ")) for line in (engine / "SHA256SUMS").read_text().splitlines())
+    sums = dict(
+        reversed(line.split("  ")) for line in (engine / "SHA256SUMS").read_text().splitlines()
+    )
     for wheel in engine.glob("*.whl"):
         assert hashlib.sha256(wheel.read_bytes()).hexdigest() == sums[wheel.name]
         with zipfile.ZipFile(wheel) as archive:
@@ -167,9 +195,13 @@ def test_the_site_serves_the_engine_wheel_the_set_up_cells_install(fork):
         setup = _setup_cell(nbformat.read(notebook_path, 4))
         wheel_name = _assignment(setup, "ENGINE_WHEEL")
         url = _assignment(setup, "ENGINE_URL")
-        assert url == f"{FORK_SITE}_static/engine/{wheel_name}#sha256={sums[wheel_name]}", notebook_path
+        assert url == f"{FORK_SITE}_static/engine/{wheel_name}#sha256={sums[wheel_name]}", (
+            notebook_path
+        )
         assert wheel_name == f"nn_course-{_assignment(setup, 'ENGINE_VERSION')}-py3-none-any.whl"
-    chapter = _setup_cell(nbformat.read(fork.html / "_sources" / "chapters" / "03_xor_two_layer_network.ipynb", 4))
+    chapter = _setup_cell(
+        nbformat.read(fork.html / "_sources" / "chapters" / "03_xor_two_layer_network.ipynb", 4)
+    )
     with zipfile.ZipFile(engine / _assignment(chapter, "ENGINE_WHEEL")) as archive:
         assert archive.read("lib/nn.py") == (fork.root / "lib" / "nn.py").read_bytes(), \
             "the chapters' wheel is the engine of this build"
@@ -190,7 +222,9 @@ def test_the_set_up_cell_says_when_the_installed_lib_is_another_version(fork, tm
     wanted = _assignment(setup, "ENGINE_VERSION")
     installed = importlib.metadata.version("nn-course")
     assert installed != wanted
-    assert f"Note: lib {installed} is installed, but this notebook was made with lib {wanted}" in shown, shown
+    assert (
+        f"Note: lib {installed} is installed, but this notebook was made with lib {wanted}" in shown
+    ), shown
 
 
 def _fresh_venv_without_lib(where: Path) -> Path:
@@ -198,15 +232,17 @@ def _fresh_venv_without_lib(where: Path) -> Path:
     from the repository's .venv (every package but the editable course itself)."""
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(where)
     python = where / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = Path(subprocess.run([str(python), "-c", purelib],
                                capture_output=True, text=True, check=True).stdout.strip())
-    ours = Path(subprocess.run([sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+    ours = Path(subprocess.run([sys.executable, "-c", purelib],
                                capture_output=True, text=True, check=True).stdout.strip())
     shared = where / "shared-packages"
     shared.mkdir()
     for entry in ours.iterdir():
-        if entry.name.startswith(("__editable__", "nn_course", "pip", "_distutils_hack", "distutils-precedence")) \
-                or entry.suffix == ".pth":
+        course_or_pip = ("__editable__", "nn_course", "pip", "_distutils_hack",
+                         "distutils-precedence")
+        if entry.name.startswith(course_or_pip) or entry.suffix == ".pth":
             continue
         (shared / entry.name).symlink_to(entry)
     (site / "course-dependencies.pth").write_text(f"{shared}\n")
@@ -216,8 +252,9 @@ def _fresh_venv_without_lib(where: Path) -> Path:
 @pytest.fixture(scope="module")
 def offline_venv(tmp_path_factory):
     python = _fresh_venv_without_lib(tmp_path_factory.mktemp("student") / "venv")
-    probe = subprocess.run([str(python), "-c", "import importlib.util as u; import numpy, ipykernel, nbclient; "
-                                               "print(u.find_spec('lib'))"],
+    probe = subprocess.run([str(python), "-c",
+                            "import importlib.util as u; import numpy, ipykernel, nbclient; "
+                            "print(u.find_spec('lib'))"],
                            capture_output=True, text=True, cwd=python.parent)   # not the repository
     assert probe.returncode == 0 and probe.stdout.strip() == "None", probe.stderr
     return python
@@ -226,12 +263,17 @@ def offline_venv(tmp_path_factory):
 def _filled_with_solutions(released: Path, source: Path) -> nbformat.NotebookNode:
     """The released notebook with each student part replaced by the source's solution."""
     notebook = nbformat.read(released, 4)
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nbformat.read(source, 4).cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nbformat.read(source, 4).cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in solutions:
-            cell.source = re.sub(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", "", solutions[grade_id], flags=re.M)
+            cell.source = re.sub(
+                r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", "", solutions[grade_id], flags=re.M
+            )
     return notebook
 
 
@@ -239,14 +281,17 @@ RUN_OFFLINE = """
 import sys, nbformat
 from nbclient import NotebookClient
 notebook = nbformat.read(sys.argv[1], 4)
-NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": sys.argv[2]}}).execute()
+NotebookClient(notebook, timeout=300, kernel_name="python3",
+               resources={"metadata": {"path": sys.argv[2]}}).execute()
 nbformat.write(notebook, sys.argv[1])
 """
 
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("assignment", ["01_neurons_perceptron", "03_backpropagation"])
-def test_an_exercise_archive_runs_offline_in_a_fresh_environment(fork, offline_venv, assignment, tmp_path):
+def test_an_exercise_archive_runs_offline_in_a_fresh_environment(
+    fork, offline_venv, assignment, tmp_path
+):
     archive = fork.html / "_static" / "exercises" / f"{assignment}.zip"
     page = (fork.html / "chapters" / "exercises" / f"{assignment}.html").read_text(encoding="utf-8")
     assert f'_static/exercises/{assignment}.zip"' in page, "the exercise page offers its archive"
@@ -255,12 +300,18 @@ def test_an_exercise_archive_runs_offline_in_a_fresh_environment(fork, offline_v
     folder = tmp_path / assignment
     wheels = list(folder.glob("*.whl"))
     assert len(wheels) == 1 and (folder / "README.txt").exists()
-    notebook = _filled_with_solutions(folder / f"{assignment}.ipynb",
-                                      fork.root / "solutions" / "source" / assignment / f"{assignment}.ipynb")
+    notebook = _filled_with_solutions(
+        folder / f"{assignment}.ipynb",
+        fork.root / "solutions" / "source" / assignment / f"{assignment}.ipynb",
+    )
     assert _assignment(_setup_cell(notebook), "ENGINE_WHEEL") == wheels[0].name
     run = folder / f"{assignment}.ipynb"
     nbformat.write(notebook, run)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "JUPYTER"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTHON", "VIRTUAL_ENV", "JUPYTER"))
+    }
     env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1", OPENBLAS_NUM_THREADS="1",
                PATH=f"{offline_venv.parent}:{env.get('PATH', '')}", HOME=str(tmp_path))
     proc = subprocess.run([str(offline_venv), "-c", RUN_OFFLINE, str(run), str(folder)], cwd=folder,
@@ -271,10 +322,12 @@ def test_an_exercise_archive_runs_offline_in_a_fresh_environment(fork, offline_v
                            capture_output=True, text=True, env=env, cwd=tmp_path)
     version, location = where.stdout.split()
     assert version == _assignment(_setup_cell(notebook), "ENGINE_VERSION")
-    assert str(offline_venv.parents[1]) in location, f"lib imported from {location}, not the fresh venv"
+    assert str(offline_venv.parents[1]) in location, (
+        f"lib imported from {location}, not the fresh venv"
+    )
 
 
-# -- one chapter in a real JupyterLab ---------------------------------------------------------------
+# -- one chapter in a real JupyterLab --------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -301,17 +354,30 @@ def jupyterlab(fork, tmp_path_factory):
         port = probe.getsockname()[1]
     token = hashlib.sha256(str(home).encode()).hexdigest()[:32]
     # every cell rendered at once (JupyterLab 4 otherwise renders only what is on screen)
-    tracker = home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker = (
+        home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    )
     tracker.parent.mkdir(parents=True)
     tracker.write_text(json.dumps({"windowingMode": "none"}))
     env = dict(os.environ, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"), OPENBLAS_NUM_THREADS="1")
     lab = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "jupyter-lab"), "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={notebooks}",
-         "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={home / 'settings'}",
-         f"--LabApp.workspaces_dir={home / 'workspaces'}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(home / "lab.log", "w"))
+        [
+            str(ROOT / ".venv" / "bin" / "jupyter-lab"),
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={notebooks}",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.user_settings_dir={home / 'settings'}",
+            f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(home / "lab.log", "w"),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -343,17 +409,26 @@ def test_a_downloaded_chapter_reads_and_runs_in_jupyterlab_with_its_widget(jupyt
             args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900})
         try:
             # nothing but this JupyterLab: a notebook must read and run without the internet
-            context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
+            context.route(
+                re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"), lambda route: route.abort()
+            )
             page = context.new_page()
             page.goto(f"{base}/lab/tree/{LAB_CHAPTER}.ipynb?token={token}")
-            page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-MarkdownCell')",
-                                   timeout=120_000)
-            page.wait_for_selector(".jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown", timeout=60_000)
+            page.wait_for_function(
+                "() => window.jupyterapp"
+                " && document.querySelector('.jp-Notebook .jp-MarkdownCell')",
+                timeout=120_000,
+            )
+            page.wait_for_selector(
+                ".jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown", timeout=60_000
+            )
             shown = page.inner_text(".jp-Notebook")
             assert "{glue" not in shown and "{numref}" not in shown and "```{" not in shown
             # run every cell, as a student does after opening the download
-            page.wait_for_function("() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel",
-                                   timeout=120_000)
+            page.wait_for_function(
+                "() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel",
+                timeout=120_000,
+            )
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             widget = page.locator(".jp-CodeCell", has_text=WIDGET_CELL)
             handle = widget.locator(".widget-slider .noUi-handle").first
@@ -372,11 +447,17 @@ def test_a_downloaded_chapter_reads_and_runs_in_jupyterlab_with_its_widget(jupyt
             page.mouse.up()
             page.wait_for_function(
                 "([cell, src]) => { const img = [...document.querySelectorAll('.jp-CodeCell')]"
-                ".find(c => c.innerText.includes(cell))?.querySelector('.jp-OutputArea-output img');"
+                ".find(c => c.innerText.includes(cell))"
+                "?.querySelector('.jp-OutputArea-output img');"
                 " return img && img.getAttribute('src') !== src; }",
-                arg=[WIDGET_CELL, before], timeout=120_000)
+                arg=[WIDGET_CELL, before],
+                timeout=120_000,
+            )
             assert readout.inner_text() != value_before, "the slider did not move"
-            errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']", has_text="Error")
+            errors = page.locator(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+                has_text="Error",
+            )
             assert errors.count() == 0, errors.first.inner_text()
         finally:
             context.close()

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import subprocess
-
 import pytest
 import yaml
+from book_build import HTML, build_book
+from notebook_runner import ROOT, is_notebook, read_notebook
 
 from book_ext.course_home import read_course_home
 from book_ext.exercise_release import released_wheel
-
-from book_build import HTML, build_book
-from notebook_runner import ROOT, is_notebook, read_notebook
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPO_URL = CONFIG["repository"]["url"].rstrip("/")
@@ -74,11 +72,14 @@ def test_notebook_installs_the_engine_before_using_it(path):
     if "exercises" in path.parts:
         released = released_wheel(ROOT)
         assert f'ENGINE_WHEEL = "{released.filename}"' in first.source
-        assert f"{SITE_URL}_static/engine/{released.filename}#sha256={released.sha256}" in first.source
+        assert (
+            f"{SITE_URL}_static/engine/{released.filename}#sha256={released.sha256}" in first.source
+        )
 
 
 def test_binder_builds_the_course_environment():
-    """repo2docker installs the pinned packages and the engine, and opens .md notebooks as notebooks."""
+    """repo2docker installs the pinned packages and the engine, and opens .md notebooks as
+    notebooks."""
     requirements = (ROOT / "binder" / "requirements.txt").read_text()
     included = re.findall(r"^-r\s+(\S+)", requirements, re.M)
     assert included and all((ROOT / "binder" / inc).resolve() == ROOT / "requirements.lock"
@@ -116,14 +117,14 @@ def test_launch_download_and_repository_buttons(site, path):
         pytest.skip(f"{rel} is not a page of the book (not in _toc.yml)")
     links = _page_links(page)
 
-    binder = [l for l in links if l.startswith("https://mybinder.org/")]
+    binder = [link for link in links if link.startswith("https://mybinder.org/")]
     assert binder, f"{rel}: no Binder button"
     url = urlparse(binder[0].replace("&amp;", "&"))
     assert url.path == f"/v2/gh/{REPO_PATH}/{BRANCH}"
     opened = parse_qs(url.query)["urlpath"][0].removeprefix("lab/tree/")
     assert (ROOT / opened).is_file(), f"Binder would open {opened}, which is not in the repository"
 
-    colab = [l for l in links if l.startswith("https://colab.research.google.com/")]
+    colab = [link for link in links if link.startswith("https://colab.research.google.com/")]
     assert colab, f"{rel}: no Colab button"
     prefix = f"https://colab.research.google.com/github/{REPO_PATH}/blob/"
     assert colab[0].startswith(prefix)
@@ -142,11 +143,11 @@ def test_launch_download_and_repository_buttons(site, path):
             assert any(c.get("outputs") for c in twin["cells"] if c["cell_type"] == "code"), \
                 "the twin (download, Colab) must carry the outputs the page shows"
 
-    downloads = [l for l in links if l.endswith(".ipynb") and not l.startswith("http")]
+    downloads = [link for link in links if link.endswith(".ipynb") and not link.startswith("http")]
     assert downloads, f"{rel}: no .ipynb download button"
     assert all((page.parent / d).resolve().is_file() for d in downloads)
 
-    repo_links = [l for l in links if l.startswith("https://github.com/")]
-    assert repo_links and all(l.startswith(REPO_URL) for l in repo_links), repo_links
-    assert any("/issues/new" in l for l in repo_links), f"{rel}: no issue button"
-    assert any(f"/edit/{BRANCH}/{rel}" in l for l in repo_links), f"{rel}: no edit button"
+    repo_links = [link for link in links if link.startswith("https://github.com/")]
+    assert repo_links and all(link.startswith(REPO_URL) for link in repo_links), repo_links
+    assert any("/issues/new" in link for link in repo_links), f"{rel}: no issue button"
+    assert any(f"/edit/{BRANCH}/{rel}" in link for link in repo_links), f"{rel}: no edit button"

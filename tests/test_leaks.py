@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
 from book_build import HTML, build_book
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from notebook_runner import ROOT
 from solution_leaks import find_leaks, read_secrets
 
@@ -61,7 +60,10 @@ def test_scanner_reads_every_kind_of_secret(course):
     root, _ = course
     kinds = {(s.kind, s.line) for s in read_secrets(root / "solutions", root).secrets}
     assert ("solution", "return X @ W.T + b # rows are samples") in kinds
-    assert ("hidden test", "assert np.allclose(affine(X_secret, W_secret, b_secret), Z_secret)") in kinds
+    assert (
+        "hidden test",
+        "assert np.allclose(affine(X_secret, W_secret, b_secret), Z_secret)",
+    ) in kinds
     assert ("solution", "threshold = secret_threshold_from_whole_solution_cell(0.5)") in kinds
     # the visible test is what nbgrader releases: not a secret
     assert not any("(4, 2)" in line for _, line in kinds)
@@ -80,20 +82,22 @@ def test_scanner_finds_secrets_in_pages_notebooks_and_copies(course):
         (root / "solutions/source/ex1/data_only_instructors_have.csv").read_bytes())
     (site / "marker.txt").write_text("### BEGIN SOLUTION")
     leaks = [str(leak) for leak in find_leaks(read_secrets(root / "solutions", root), [site], site)]
-    assert any(l.startswith("page.html: solution line") for l in leaks), leaks
-    assert any(l.startswith("download.ipynb: hidden test line") for l in leaks), leaks
-    assert any(l.startswith("data.csv: a copy of solutions/") for l in leaks), leaks
-    assert any(l.startswith("marker.txt: nbgrader marker") for l in leaks), leaks
+    assert any(leak.startswith("page.html: solution line") for leak in leaks), leaks
+    assert any(leak.startswith("download.ipynb: hidden test line") for leak in leaks), leaks
+    assert any(leak.startswith("data.csv: a copy of solutions/") for leak in leaks), leaks
+    assert any(leak.startswith("marker.txt: nbgrader marker") for leak in leaks), leaks
 
 
 def test_scanner_lets_chapters_share_a_generic_line_but_not_a_solution(course):
     root, site = course
     secrets = read_secrets(root / "solutions", root)
-    (site / "chapter.html").write_text("<pre>threshold = secret_threshold_from_whole_solution_cell(0.5)"
-                                       "</pre><pre>return X @ W.T + b</pre>")
+    (site / "chapter.html").write_text(
+        "<pre>threshold = secret_threshold_from_whole_solution_cell(0.5)"
+        "</pre><pre>return X @ W.T + b</pre>"
+    )
     lenient = find_leaks(secrets, [site], site, strict=lambda path: False)
     # one long line is a whole one-line solution cell: a leak even in a chapter
-    assert [l.what for l in lenient] == [
+    assert [leak.what for leak in lenient] == [
         "solution line of solutions/source/ex1/ex1.ipynb (cell 3): "
         "'threshold = secret_threshold_from_whole_solution_cell(0.5)'"]
     (site / "chapter.html").write_text("<pre>return X @ W.T + b</pre>")
@@ -104,11 +108,15 @@ def test_scanner_lets_chapters_share_a_generic_line_but_not_a_solution(course):
 
 def test_scanner_passes_a_clean_release(course):
     root, site = course
-    released = new_notebook(cells=[
-        new_markdown_cell("Implement `affine`."),
-        new_code_cell("def affine(X, W, b):\n    # YOUR CODE HERE\n    raise NotImplementedError()"),
-        new_code_cell("assert affine(X0, W0, b0).shape == (4, 2)"),
-    ])
+    released = new_notebook(
+        cells=[
+            new_markdown_cell("Implement `affine`."),
+            new_code_cell(
+                "def affine(X, W, b):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+            ),
+            new_code_cell("assert affine(X0, W0, b0).shape == (4, 2)"),
+        ]
+    )
     nbformat.write(released, site / "ex1.ipynb")
     (site / "engine.html").write_text("<p>def f(): return 1</p>")
     assert find_leaks(read_secrets(root / "solutions", root), [site], site) == []

@@ -3,12 +3,9 @@ book_ext/engine_fingerprint.py): it names the failing cell, runs a notebook only
 nothing changed, and starts afresh when the engine changes."""
 from __future__ import annotations
 
-import sys
-
-import pytest
-
 import notebook_runner
-from notebook_runner import NotebookFailed, ROOT, execute_book_notebook
+import pytest
+from notebook_runner import NotebookFailed, execute_book_notebook
 
 from book_ext.engine_fingerprint import KEEP, engine_cache_dir, engine_fingerprint  # noqa: E402
 

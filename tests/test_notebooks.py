@@ -10,7 +10,6 @@ taken from that cache instead of being run again.
 from __future__ import annotations
 
 import pytest
-
 from book_build import book_chapters
 from notebook_runner import ROOT, execute_book_notebook
 

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader_course import ASSIGNMENTS, ENV, fill, nbgrader, points, submit
 from notebook_runner import ROOT
 from solution_leaks import read_secrets
-from nbgrader_course import ASSIGNMENTS, ENV, fill, nbgrader, points, submit
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +36,15 @@ A1 = "01_neurons_perceptron"
 HOME_SECRET = "home-secret-5be1d0"
 SERVER_SECRET = b"gradebook-server-secret-91c4"
 ESCAPE_SLEEP = "613.5"          # a background `sleep 613.5` must not outlive its kernel
-SITE_PACKAGES = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+SITE_PACKAGES = (
+    Path(sys.prefix)
+    / "lib"
+    / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    / "site-packages"
+)
 
-# student -> attack (the source of the first answer cell); the {places} are filled in by attack_submission
+# student -> attack (the source of the first answer cell); the {places} are filled in by
+# attack_submission
 ATTACKS = {
     "reads_solutions": """
 import json
@@ -69,8 +75,9 @@ except OSError as error:
 """,
     "writes_course": """
 import glob
-for path in ["{course}/nbgrader_config.py", "{root}/nbgrader_config.py", *glob.glob("{root}/grading/*.py"),
-             *glob.glob("{root}/lib/*.py"), "{course}/solutions/source/{a1}/{a1}.ipynb",
+for path in ["{course}/nbgrader_config.py", "{root}/nbgrader_config.py",
+             *glob.glob("{root}/grading/*.py"), *glob.glob("{root}/lib/*.py"),
+             "{course}/solutions/source/{a1}/{a1}.ipynb",
              "{course}/submitted/full/{a1}/{a1}.ipynb", "{course}/autograded/full/{a1}/{a1}.ipynb",
              "{course}/release/{a1}/{a1}.ipynb", "{site_packages}/mallory.pth"]:
     try:
@@ -106,7 +113,8 @@ import numpy as np
 chunks = []
 try:
     while len(chunks) < 1000:               # 256 GB if nothing stopped it
-        chunks.append(np.empty(2**25))     # 256 MB each (not touched: the limit is on address space)
+        # 256 MB each (not touched: the limit is on address space)
+        chunks.append(np.empty(2**25))
 except MemoryError:
     print(f"ATTACK RAN: MemoryError after {{len(chunks) * 256}} MB")
 del chunks
@@ -182,7 +190,8 @@ EVIDENCE = {
 
 
 class DatabaseServer:
-    """A TCP server on 127.0.0.1 standing for a grade book on a database server: counts connections."""
+    """A TCP server on 127.0.0.1 standing for a grade book on a database server: counts
+    connections."""
 
     def __init__(self):
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -210,7 +219,11 @@ def attack_submission(course: Path, student: str, **places) -> nbformat.Notebook
     for reads_solutions, so that no blank answer after it undoes what it stole)."""
     code = ATTACKS[student].format(course=course, a1=A1, root=ROOT, sleep=ESCAPE_SLEEP,
                                    site_packages=SITE_PACKAGES, **places)
-    cells = ["affine", "perceptron-update", "perceptron-train"] if student == "reads_solutions" else ["affine"]
+    cells = (
+        ["affine", "perceptron-update", "perceptron-train"]
+        if student == "reads_solutions"
+        else ["affine"]
+    )
     return fill(course, A1, ids=[], edits={cell: lambda _: code for cell in cells})
 
 
@@ -226,7 +239,9 @@ def files_hash(*folders: Path, skip=()) -> dict[str, str]:
 
 def repository_hash() -> dict[str, str]:
     """SHA-256 of every file git tracks in the repository, plus the list of site-packages."""
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
     out = {name: hashlib.sha256((ROOT / name).read_bytes()).hexdigest()
            for name in tracked.decode().split("\0") if name and (ROOT / name).is_file()}
     out["site-packages"] = "\n".join(sorted(os.listdir(SITE_PACKAGES)))
@@ -234,7 +249,8 @@ def repository_hash() -> dict[str, str]:
 
 
 def scores(course: Path) -> dict[str, float]:
-    """Each student's total score of exercise 1 as the grade book has it (manual overrides count)."""
+    """Each student's total score of exercise 1 as the grade book has it (manual overrides
+    count)."""
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         return {s.student_id: s.score for s in gb.assignment_submissions(A1)}
@@ -369,15 +385,31 @@ def test_the_kernel_sees_its_folder_and_the_engine_only(tmp_path):
 
     home = Path.home()
     # of the home folder, only the way to the bound folders (e.g. the interpreter under ~/.pyenv)
-    on_the_way = sorted({Path(p).relative_to(home).parts[0] for p in (sys.prefix, sys.base_prefix, ROOT)
-                         if Path(p).is_relative_to(home)})
-    seen = asyncio.run(run(f"import os; print(sorted(os.listdir({str(ROOT)!r}))); "
-                           f"print(sorted(os.listdir({str(home)!r}))); print(os.path.exists('/etc/passwd')); "
-                           "open('mine.txt', 'w').write('ok'); print(os.listdir('.'))"))
+    on_the_way = sorted(
+        {
+            Path(p).relative_to(home).parts[0]
+            for p in (sys.prefix, sys.base_prefix, ROOT)
+            if Path(p).is_relative_to(home)
+        }
+    )
+    seen = asyncio.run(
+        run(
+            f"import os; print(sorted(os.listdir({str(ROOT)!r}))); "
+            f"print(sorted(os.listdir({str(home)!r}))); print(os.path.exists('/etc/passwd')); "
+            "open('mine.txt', 'w').write('ok'); print(os.listdir('.'))"
+        )
+    )
     assert Path("/etc/passwd").exists()
-    assert seen.splitlines() == [str(sorted([".venv", "lib"])), str(on_the_way), "False", "['mine.txt']"]
+    assert seen.splitlines() == [
+        str(sorted([".venv", "lib"])),
+        str(on_the_way),
+        "False",
+        "['mine.txt']",
+    ]
     assert (tmp_path / "mine.txt").read_text() == "ok"
-    assert (tmp_path / "mine.txt").stat().st_uid == os.getuid(), "the kernel's files go back to the grader"
+    assert (tmp_path / "mine.txt").stat().st_uid == os.getuid(), (
+        "the kernel's files go back to the grader"
+    )
 
 
 def test_the_cpu_limit_kills_a_kernel_that_ignores_interrupts(tmp_path):
@@ -390,8 +422,10 @@ def test_the_cpu_limit_kills_a_kernel_that_ignores_interrupts(tmp_path):
         kc.start_channels()
         try:
             await kc.wait_for_ready(timeout=120)
-            kc.execute("while True:\n    try:\n        sum(range(10**5))\n    except:\n        pass")
-            for _ in range(240):            # CPU seconds, not wall seconds: allow for a loaded machine
+            kc.execute(
+                "while True:\n    try:\n        sum(range(10**5))\n    except:\n        pass"
+            )
+            for _ in range(240):  # CPU seconds, not wall seconds: allow for a loaded machine
                 if not await km.is_alive():
                     return True
                 await asyncio.sleep(0.5)
@@ -436,8 +470,10 @@ def test_autograding_stops_when_the_sandbox_cannot_start(tmp_path):
     course = new_course(tmp_path, home)
     for student in ["ann", "bob"]:
         submit(course, student, A1, fill(course, A1))
-    broken = tmp_path / "bwrap"             # a bwrap that fails as on a machine without user namespaces
-    broken.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    broken = tmp_path / "bwrap"  # a bwrap that fails as on a machine without user namespaces
+    broken.write_text(
+        "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n"
+    )
     broken.chmod(0o755)
     run = autograde(course, home, f"--SandboxedKernelManager.bwrap={broken}")
     assert run.returncode != 0
@@ -453,7 +489,10 @@ def test_autograding_stops_when_the_sandbox_cannot_start(tmp_path):
 
 
 def test_no_reference_answer_is_copied_into_a_submission_folder():
-    """nbgrader copies every non-notebook file of solutions/source/<id>/ into autograded/: keep none."""
+    """nbgrader copies every non-notebook file of solutions/source/<id>/ into autograded/: keep
+    none."""
     for assignment in ASSIGNMENTS:
-        files = sorted(p.name for p in (ROOT / "solutions" / "source" / assignment).rglob("*") if p.is_file())
+        files = sorted(
+            p.name for p in (ROOT / "solutions" / "source" / assignment).rglob("*") if p.is_file()
+        )
         assert files == [f"{assignment}.ipynb"], files

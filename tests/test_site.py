@@ -21,7 +21,6 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 import yaml
-
 from book_build import HTML, build_book
 from notebook_runner import ROOT
 
@@ -178,7 +177,9 @@ class _Fetched(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag in {"script", "img", "iframe", "source", "video", "audio", "embed"} and attrs.get("src"):
+        if tag in {"script", "img", "iframe", "source", "video", "audio", "embed"} and attrs.get(
+            "src"
+        ):
             self.urls.append((tag, attrs["src"]))
         if tag == "link" and attrs.get("href") and \
                 set((attrs.get("rel") or "").lower().split()) & self.FETCHING_LINKS:
@@ -217,7 +218,9 @@ def test_widget_state_is_saved_in_the_pages(site):
         if not views and not expected:
             continue
         if len(views) < expected:
-            problems.append(f"{page}: {expected} widget view(s) in the notebook, {len(views)} in the page")
+            problems.append(
+                f"{page}: {expected} widget view(s) in the notebook, {len(views)} in the page"
+            )
         states = re.findall(rf'<script type="{re.escape(WIDGET_STATE)}">(.*?)</script>', text, re.S)
         models = set()
         for state in states:
@@ -277,8 +280,12 @@ class Browser:
         page = self.context.new_page()
         page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
         page.on("pageerror", lambda e: problems.append(f"exception: {e}"))
-        page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url} ({r.failure})"))
-        page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+        page.on(
+            "requestfailed", lambda r: problems.append(f"failed request: {r.url} ({r.failure})")
+        )
+        page.on(
+            "response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}")
+        )
         page.goto(urljoin(self.base_url, page_path), wait_until="load")
         page.wait_for_load_state("networkidle")
         return page, problems
@@ -310,7 +317,8 @@ _MATH_REPORT = """() => {
     const math = [...document.querySelectorAll('.math')];
     return {
         math: math.length,
-        unrendered: math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60)),
+        unrendered: math.filter(m => !m.querySelector('mjx-container'))
+                        .map(m => m.textContent.slice(0, 60)),
         errors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 80)),
         mathjax: !!window.MathJax,
     };
@@ -320,7 +328,10 @@ _BROKEN_IMAGES = """async () => {
     const images = [...document.images];
     images.forEach(img => { img.loading = 'eager'; });
     await Promise.all(images.map(img => img.complete ? null :
-        new Promise(done => { img.addEventListener('load', done); img.addEventListener('error', done); })));
+        new Promise(done => {
+            img.addEventListener('load', done);
+            img.addEventListener('error', done);
+        })));
     return images.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src);
 }"""
 
@@ -360,8 +371,10 @@ def test_page_renders_offline(browser, site, page_path):
                     "       .filter(area => area.querySelector('.jupyter-widgets')).length >= n",
                     arg=views, timeout=20_000)
             except Exception:
-                drawn = page.evaluate("[...document.querySelectorAll('.widget-subarea')]"
-                                      ".filter(area => area.querySelector('.jupyter-widgets')).length")
+                drawn = page.evaluate(
+                    "[...document.querySelectorAll('.widget-subarea')]"
+                    ".filter(area => area.querySelector('.jupyter-widgets')).length"
+                )
                 problems.append(f"{views} widget view(s) in the page, {drawn} drawn")
             if page.get_by_text("Error displaying widget").count():
                 problems.append("a widget failed to display")
@@ -386,7 +399,9 @@ def test_search_returns_results(browser, site, term):
         page.wait_for_function(
             "() => document.querySelectorAll('#search-results ul.search li').length > 0",
             timeout=20_000)
-        hits = page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
+        hits = page.eval_on_selector_all(
+            "#search-results ul.search li a", "as => as.map(a => a.href)"
+        )
     finally:
         page.close()
     assert hits, f"searching {term!r} found nothing"

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from notebook_runner import ROOT
 from solution_leaks import document_text
 from test_exercises import fill, nbg_meta, points
@@ -31,8 +30,8 @@ from test_exercises import fill, nbg_meta, points
 pytestmark = pytest.mark.slow
 
 A1, A3 = "01_neurons_perceptron", "03_backpropagation"
-DUE1 = dt.datetime(2027, 2, 12, 23, 59, tzinfo=dt.timezone.utc)
-DUE3 = dt.datetime(2027, 3, 12, 23, 59, tzinfo=dt.timezone.utc)
+DUE1 = dt.datetime(2027, 2, 12, 23, 59, tzinfo=dt.UTC)
+DUE3 = dt.datetime(2027, 3, 12, 23, 59, tzinfo=dt.UTC)
 WRITTEN = "written-linear-depth"
 ROSTER = "id,first_name,last_name,email\nalice,Alice,A,a@x.org\nbob,Bob,B,b@x.org\n" \
          "carol,Carol,C,c@x.org\ndave,Dave,D,d@x.org\n"
@@ -41,8 +40,13 @@ STRICT = 'assert False, "a too-strict hidden test"\n'
 
 def make(course: Path, target: str, *args: str, check: bool = True) -> str:
     """Run one instructor target of the Makefile on the course in ``course``; its whole output."""
-    result = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), target, f"COURSE={course}", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), target, f"COURSE={course}", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=1800,
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"make {target} {' '.join(args)} failed:\n{result.stdout[-6000:]}")
     return result.stdout
@@ -94,8 +98,13 @@ def penalty(points_: float, late: dt.timedelta) -> float:
 def assert_offline_page(path: Path) -> str:
     """A feedback page that renders its maths offline and names its parts; its text."""
     html = path.read_text()
-    assert "cdnjs" not in html and 'src="http' not in html, f"{path} loads a script from another host"
-    assert 'src="mathjax/tex-svg.js"' in html and (path.parent / "mathjax" / "tex-svg.js").stat().st_size > 10**6
+    assert "cdnjs" not in html and 'src="http' not in html, (
+        f"{path} loads a script from another host"
+    )
+    assert (
+        'src="mathjax/tex-svg.js"' in html
+        and (path.parent / "mathjax" / "tex-svg.js").stat().st_size > 10**6
+    )
     text = document_text(path)
     assert "Test cell" not in text and "Part 1 —" in text
     return text
@@ -110,9 +119,10 @@ def free_port() -> int:
 def formgrader_page(course: Path, submission_id: str) -> str:
     """Start `make formgrader` on the course, fetch a submission's grading page, stop the server."""
     port, token = free_port(), "term-test"
-    server = subprocess.Popen(["make", "--no-print-directory", "-C", str(ROOT), "formgrader", f"COURSE={course}",
-                               f"PORT={port}", f"FORMGRADER_ARGS=--IdentityProvider.token={token}"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "-C", str(ROOT), "formgrader", f"COURSE={course}",
+         f"PORT={port}", f"FORMGRADER_ARGS=--IdentityProvider.token={token}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}/formgrader/submissions/{submission_id}/?token={token}"
         deadline = time.monotonic() + 180
@@ -129,7 +139,8 @@ def formgrader_page(course: Path, submission_id: str) -> str:
 
 
 def stop_group(process: subprocess.Popen) -> None:
-    """Stop ``make`` and the Jupyter server it started (its own process group), and wait for both."""
+    """Stop ``make`` and the Jupyter server it started (its own process group), and wait for
+    both."""
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=60)
     deadline = time.monotonic() + 60
@@ -144,13 +155,17 @@ def stop_group(process: subprocess.Popen) -> None:
 def test_a_whole_term_never_loses_a_grade(tmp_path):
     course, inbox = tmp_path / "course", tmp_path / "inbox"
     shutil.copytree(ROOT / "solutions" / "source", course / "solutions" / "source")
-    shutil.copy(ROOT / "nbgrader_config.py", course)      # a course folder, as the repository is
-    (course / "deadlines.toml").write_text(f"{A1} = {DUE1:%Y-%m-%dT%H:%M:%SZ}\n{A3} = {DUE3:%Y-%m-%dT%H:%M:%SZ}\n")
+    shutil.copy(ROOT / "nbgrader_config.py", course)  # a course folder, as the repository is
+    (course / "deadlines.toml").write_text(
+        f"{A1} = {DUE1:%Y-%m-%dT%H:%M:%SZ}\n{A3} = {DUE3:%Y-%m-%dT%H:%M:%SZ}\n"
+    )
     # a hidden test of exercise 3 that fails every answer (fixed mid-term, below)
     source3 = course / "solutions" / "source" / A3 / f"{A3}.ipynb"
     nb = nbformat.read(source3, 4)
     strict = next(c for c in nb.cells if nbg_meta(c).get("grade_id") == "test-linear-backward")
-    strict.source = strict.source.replace("### BEGIN HIDDEN TESTS\n", "### BEGIN HIDDEN TESTS\n" + STRICT, 1)
+    strict.source = strict.source.replace(
+        "### BEGIN HIDDEN TESTS\n", "### BEGIN HIDDEN TESTS\n" + STRICT, 1
+    )
     assert STRICT in strict.source
     nbformat.write(nb, source3)
     (tmp_path / "students.csv").write_text(ROSTER)
@@ -158,11 +173,17 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     exercises = {p: p.stat().st_mtime for p in (ROOT / "chapters" / "exercises").glob("*.ipynb")}
     make(course, "release", f"ASSIGNMENT={A1} {A3}")
     make(course, "roster", f"ROSTER={tmp_path / 'students.csv'}")
-    assert {p: p.stat().st_mtime for p in exercises} == exercises, "releasing another course touched the book"
+    assert {p: p.stat().st_mtime for p in exercises} == exercises, (
+        "releasing another course touched the book"
+    )
 
-    # -- deadline 1: exercise 1 from a folder, on time ------------------------------------------------
+    # -- deadline 1: exercise 1 from a folder, on time ---------------------------------------------
     full1, affine_only = fill(course, A1), fill(course, A1, ids=["affine"])
-    broken = fill(course, A1, edits={"affine": lambda s: s.replace("def affine(X, W, b):", "def affine(X, W, b)")})
+    broken = fill(
+        course,
+        A1,
+        edits={"affine": lambda s: s.replace("def affine(X, W, b):", "def affine(X, W, b)")},
+    )
     on_time = DUE1 - dt.timedelta(hours=3)
     hand_in(inbox, "alice", A1, full1, on_time)
     hand_in(inbox, "bob", A1, affine_only, on_time)
@@ -176,7 +197,10 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     assert scores(course, A1) == {"alice": (all1, 0.0), "bob": (points(A1, ["test-affine"]), 0.0),
                                   "carol": (all1 - points(A1, ["test-affine"]), 0.0)}
     # nothing invented: no submission of exercise 3 yet, none ever for dave
-    assert not list((course / "submitted").glob(f"*/{A3}")) and not (course / "submitted" / "dave").exists()
+    assert (
+        not list((course / "submitted").glob(f"*/{A3}"))
+        and not (course / "submitted" / "dave").exists()
+    )
     assert not (course / "autograded" / "dave").exists()
     assert f"== {A1}" in out and f"== {A3}" in out and f"{A3}: no submissions" in out
     # a quiet log: no false tampering alarms, no SQLAlchemy noise; a table of where everyone stands
@@ -184,9 +208,11 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     table = {tuple(line.split()[:2]): line for line in out.splitlines() if line.split()[:1] in
              (["alice"], ["bob"], ["carol"], ["dave"])}
     assert "missing" in table[("dave", A1)] and "missing" in table[("alice", A3)]
-    assert "lost points: Part 2 — One step of the perceptron learning algorithm" in table[("bob", A1)]
+    assert (
+        "lost points: Part 2 — One step of the perceptron learning algorithm" in table[("bob", A1)]
+    )
 
-    # -- a late resubmission in an LMS zip (Canvas names; the LMS's time on each file) ---------------
+    # -- a late resubmission in an LMS zip (Canvas names; the LMS's time on each file) -------------
     late = dt.timedelta(hours=30)
     lms = tmp_path / "submissions.zip"
     handed_in = lambda student: (inbox / student / A1 / f"{A1}.ipynb").read_bytes()
@@ -198,7 +224,10 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     graded_alice = course / "autograded" / "alice" / A1 / f"{A1}.ipynb"
     mtime = graded_alice.stat().st_mtime
     out = make(course, "collect", f"ZIP={lms}", f"ASSIGNMENT={A1}")
-    assert "alice/01_neurons_perceptron: unchanged" in out and "bob/01_neurons_perceptron: resubmitted" in out
+    assert (
+        "alice/01_neurons_perceptron: unchanged" in out
+        and "bob/01_neurons_perceptron: resubmitted" in out
+    )
     # the first version is kept
     assert len(list((course / "arrivals" / "bob" / A1).iterdir())) == 2
     out = make(course, "autograde")
@@ -209,21 +238,30 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     assert got["alice"] == (all1, 0.0) and got["carol"][0] == all1 - points(A1, ["test-affine"])
 
     out = make(course, "feedback", f"ASSIGNMENT={A1}")
-    assert sorted(p.parent.parent.name for p in (course / "feedback").glob(f"*/{A1}/{A1}.html")) == \
-        ["alice", "bob", "carol"]
+    assert sorted(
+        p.parent.parent.name for p in (course / "feedback").glob(f"*/{A1}/{A1}.html")
+    ) == ["alice", "bob", "carol"]
     text = assert_offline_page(page(course, "carol", A1))
     assert "failed only because affine was never defined" in text and "syntax error" in text
     text = assert_offline_page(page(course, "bob", A1))
     assert f"Late submission penalty (Score: -{penalty(all1, late):.1f})" in text
     assert "Part 3 — The perceptron learning algorithm (Score: 3.0 / 3.0)" in text
 
-    # -- deadline 2: exercise 3, with a written part graded by hand ----------------------------------
+    # -- deadline 2: exercise 3, with a written part graded by hand --------------------------------
     answer = "Backpropagation reuses each delta once, from the output back: O(k)."
     # every part but the two training runs (they would only make the test slower)
     quick = ["linear-backward", "activations-backward", "softmax-ce-backward", "two-layer-backward",
              "numerical-gradient", "check-linear-layer"]
-    hand_in(inbox, "alice", A3, with_written_answer(fill(course, A3, ids=quick), answer), DUE3 - late)
-    hand_in(inbox, "carol", A3, with_written_answer(fill(course, A3, ids=quick), answer), DUE3 + dt.timedelta(hours=2))
+    hand_in(
+        inbox, "alice", A3, with_written_answer(fill(course, A3, ids=quick), answer), DUE3 - late
+    )
+    hand_in(
+        inbox,
+        "carol",
+        A3,
+        with_written_answer(fill(course, A3, ids=quick), answer),
+        DUE3 + dt.timedelta(hours=2),
+    )
     out = make(course, "collect", f"FROM={inbox}", f"ASSIGNMENT={A3}")
     assert "collected: 2 new" in out, out
     out = make(course, "autograde", f"ASSIGNMENT={A3}")
@@ -233,7 +271,10 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     max3 = points(A3, auto_only=False)
     got = scores(course, A3)
     assert got["alice"] == (auto3 - strict_loss, 0.0)
-    assert got["carol"] == (auto3 - strict_loss, pytest.approx(penalty(max3, dt.timedelta(hours=2))))
+    assert got["carol"] == (
+        auto3 - strict_loss,
+        pytest.approx(penalty(max3, dt.timedelta(hours=2))),
+    )
     assert written_grade(course, "alice") == (None, True)
     assert "awaiting: Part 9 — Why is backpropagation linear in depth?" in out
 
@@ -246,7 +287,9 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     # feedback before hand grading: the written part is awaiting a person, not 0 points
     make(course, "feedback", f"ASSIGNMENT={A3}")
     text = assert_offline_page(page(course, "alice", A3))
-    assert "Part 9 — Why is backpropagation linear in depth? (awaiting grading (2.0 points))" in text
+    assert (
+        "Part 9 — Why is backpropagation linear in depth? (awaiting grading (2.0 points))" in text
+    )
     assert "still awaiting grading by a person" in text
     assert "Rubric" not in text and "Model answer" not in text and answer in text
 
@@ -267,7 +310,7 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     assert "awaiting" not in text
     assert "Say why (b) is O(P) passes." in assert_offline_page(page(course, "carol", A3))
 
-    # -- mid-term: the too-strict hidden test is fixed (README: "Fixing a test during the term") ------
+    # -- mid-term: the too-strict hidden test is fixed (README: "Fixing a test during the term") ---
     nb = nbformat.read(source3, 4)
     cell = next(c for c in nb.cells if nbg_meta(c).get("grade_id") == "test-linear-backward")
     cell.source = cell.source.replace(STRICT, "")
@@ -279,7 +322,9 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     got = scores(course, A3)
     assert got["alice"] == (auto3 + 2.0, 0.0)
     assert got["carol"] == (auto3 + 1.0, pytest.approx(penalty(max3, dt.timedelta(hours=2))))
-    assert written_grade(course, "alice") == (2.0, False), "the hand grade was lost or flagged again"
+    assert written_grade(course, "alice") == (2.0, False), (
+        "the hand grade was lost or flagged again"
+    )
     out = make(course, "feedback", f"ASSIGNMENT={A3}", check=False)
     assert "REFUSED" in out
     make(course, "feedback", f"ASSIGNMENT={A3}", "REGENERATE=1")
@@ -287,15 +332,23 @@ def test_a_whole_term_never_loses_a_grade(tmp_path):
     assert f"Part 1 — The linear layer (Score: {strict_loss:.1f} / {strict_loss:.1f})" in text
     assert f"{A3}: 2 up to date" in make(course, "autograde", f"ASSIGNMENT={A3}")
 
-    # -- the export: every student and assignment, missing ones as missing, never as 0 ---------------
+    # -- the export: every student and assignment, missing ones as missing, never as 0 -------------
     make(course, "export")
-    rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader((course / "grades.csv").open())}
+    rows = {
+        (r["student_id"], r["assignment"]): r
+        for r in csv.DictReader((course / "grades.csv").open())
+    }
     assert len(rows) == 8
     for key in (("dave", A1), ("dave", A3), ("bob", A3)):
         assert rows[key]["status"] == "missing" and rows[key]["score"] == "", rows[key]
     bob = rows[("bob", A1)]
     assert bob["status"] == "graded" and float(bob["hours_late"]) == pytest.approx(30.0)
     assert float(bob["score"]) == pytest.approx(all1 - penalty(all1, late))
-    assert float(rows[("alice", A3)]["score"]) == auto3 + 2.0 and rows[("alice", A3)]["status"] == "graded"
-    assert float(rows[("carol", A3)]["score"]) == pytest.approx(auto3 + 1.0 - penalty(max3, dt.timedelta(hours=2)))
+    assert (
+        float(rows[("alice", A3)]["score"]) == auto3 + 2.0
+        and rows[("alice", A3)]["status"] == "graded"
+    )
+    assert float(rows[("carol", A3)]["score"]) == pytest.approx(
+        auto3 + 1.0 - penalty(max3, dt.timedelta(hours=2))
+    )
     assert rows[("carol", A1)]["failing_parts"] == "Part 1 — A layer of neurons on a batch"

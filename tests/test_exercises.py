@@ -8,7 +8,6 @@ metadata, never from the grader's output.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 import subprocess
@@ -17,46 +16,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from exercise_class import (A1, ALL_01, ASSIGNMENTS, BIN, BROKEN_01, ENV, auto_score, fill,
+                            nbg_meta, nbgrader, points, submit)
 from notebook_runner import ROOT
 from solution_leaks import SecretIndex, document_text, find_leaks, read_secrets
 
 
 from grading.submissions import prepare  # noqa: E402
 
-ASSIGNMENTS = ["01_neurons_perceptron", "02_losses_softmax", "03_backpropagation",
-               "04_approximation_depth"]
-BIN = ROOT / ".venv" / "bin"
-ENV = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
-
 pytestmark = pytest.mark.slow
-
-
-def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run nbgrader from the repository (so nbgrader_config.py applies) on the course in ``course``."""
-    result = subprocess.run([str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={course}"],
-                            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
-    if check and result.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-4000:]}")
-    return result
-
-
-def nbg_meta(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
-
-
-def source_nb(assignment: str):
-    return nbformat.read(ROOT / "solutions" / "source" / assignment / f"{assignment}.ipynb", 4)
-
-
-def points(assignment: str, grade_ids=None, auto_only=True) -> float:
-    """Points of the given graded cells (all autograded ones by default), from the source metadata."""
-    total = 0.0
-    for cell in source_nb(assignment).cells:
-        m = nbg_meta(cell)
-        if m.get("grade") and not (auto_only and m.get("solution")):
-            if grade_ids is None or m["grade_id"] in grade_ids:
-                total += float(m["points"])
-    return total
 
 
 def secrets_of(assignment: str) -> SecretIndex:
@@ -69,80 +37,9 @@ def secrets_of(assignment: str) -> SecretIndex:
 
 # -- the synthetic class ----------------------------------------------------------------------------
 
-def fill(course: Path, assignment: str, ids=None, edits=None):
-    """The released notebook with the solution cells ``ids`` (all if None) filled in from the source."""
-    nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
-    solutions = {nbg_meta(c)["grade_id"]: c.source for c in source_nb(assignment).cells
-                 if nbg_meta(c).get("solution") and c.cell_type == "code"}
-    for cell in nb.cells:
-        grade_id = nbg_meta(cell).get("grade_id")
-        if grade_id in solutions and (ids is None or grade_id in ids):
-            cell.source = solutions[grade_id]
-        if edits and grade_id in edits:
-            cell.source = edits[grade_id](cell.source)
-    return nb
-
-
-def first_line_of_body(code: str):
-    """An edit that inserts ``code`` as the first statement of the cell's function (after its docstring)."""
-    return lambda s: s.replace('"""\n', '"""\n    ' + code + "\n", 1)
-
-
-def submit(course: Path, student: str, assignment: str, nb, name: str | None = None) -> None:
-    folder = course / "submitted" / student / assignment
-    folder.mkdir(parents=True, exist_ok=True)
-    if nb is None:
-        (folder / "notes.txt").write_text("forgot the notebook")
-    else:
-        nbformat.write(nb, folder / (name or f"{assignment}.ipynb"))
-
-
-A1 = "01_neurons_perceptron"
-ALL_01 = points(A1)
-BROKEN_01 = {   # student -> (how the submission is built, autograded points it must get)
-    "full": (lambda c: fill(c, A1), ALL_01),
-    "blank": (lambda c: fill(c, A1, ids=[]), 0.0),
-    "one_piece": (lambda c: fill(c, A1, ids=["affine"]), points(A1, ["test-affine"])),
-    "syntax_error": (lambda c: fill(c, A1, edits={"affine": lambda s: s.replace(
-        "def affine(X, W, b):", "def affine(X, W, b)")}), ALL_01 - points(A1, ["test-affine"])),
-    # perceptron_train calls perceptron_update, so both are lost
-    "exception": (lambda c: fill(c, A1, edits={"perceptron-update": first_line_of_body(
-        "raise ValueError('oops')")}), points(A1, ["test-affine"])),
-    "infinite_loop": (lambda c: fill(c, A1, edits={"perceptron-train": first_line_of_body(
-        "while True: pass")}), ALL_01 - points(A1, ["test-perceptron-train"])),
-    # an infinite loop that swallows the interrupt sent at the time limit (a bare `except:`)
-    "stubborn_loop": (lambda c: fill(c, A1, edits={"perceptron-train": first_line_of_body(
-        "while True:\n        try:\n            sum(range(10 ** 5))\n        except:\n            pass")}),
-        ALL_01 - points(A1, ["test-perceptron-train"])),
-    "kernel_dies": (lambda c: fill(c, A1, edits={"perceptron-update": first_line_of_body(
-        "import os; os._exit(1)")}), points(A1, ["test-affine"])),
-    "huge_output": (lambda c: fill(c, A1, edits={"affine": first_line_of_body(
-        "print('x' * 80 + '\\n' * 20000)")}), ALL_01),
-    "warns": (lambda c: fill(c, A1, edits={"affine": first_line_of_body(
-        "import warnings; warnings.warn('a harmless warning')")}), ALL_01),
-    "deleted_test": (lambda c: _without(fill(c, A1), "test-affine"), ALL_01),
-    "edited_test": (lambda c: fill(c, A1, ids=["perceptron-update", "perceptron-train"], edits={
-        "test-affine": lambda s: "print('all tests pass')"}), ALL_01 - points(A1, ["test-affine"])),
-    "renamed": (lambda c: fill(c, A1), ALL_01),
-    "missing": (lambda c: None, 0.0),
-}
 NOTES = {"kernel_dies": "kernel died", "infinite_loop": "time limit", "stubborn_loop": "time limit", "renamed": "submitted as",
          "missing": "No notebook", "edited_test": "had been edited", "deleted_test": "was missing",
          "huge_output": "truncated", "warns": "printed warnings", "syntax_error": "syntax error"}
-
-
-def _without(nb, grade_id):
-    nb.cells = [c for c in nb.cells if nbg_meta(c).get("grade_id") != grade_id]
-    return nb
-
-
-def auto_score(course: Path, assignment: str) -> dict[str, float]:
-    from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        out = {}
-        for s in gb.assignment_submissions(assignment):
-            out[s.student_id] = sum(g.auto_score or 0.0 for nb in s.notebooks for g in nb.grades)
-        return out
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,8 @@ help:
 	@echo "make release     generate the student notebooks into release/ and chapters/exercises/"
 	@echo "make roster ROSTER=students.csv   add the class to the gradebook"
 	@echo "make collect     FROM=<folder of <student>/<assignment>/> | ZIP=<LMS download> ASSIGNMENT=<id> | (JupyterHub exchange)"
-	@echo "make autograde   grade every new submission (STUDENT=<id> re-grades one student)"
+	@echo "make autograde   grade every new submission (STUDENT=<id> re-grades one student;"
+	@echo "                 WORKERS=N, SCHEDULER=tcp://host:8786, DB_URL=postgresql+psycopg2://...; WORKERS=0: plain nbgrader)"
 	@echo "make feedback    write feedback HTML into feedback/<student>/<assignment>/"
 	@echo "make export      write all grades to grades.csv"
 
@@ -53,12 +54,19 @@ $(NPM_STAMP): package.json package-lock.json
 $(CHROMIUM):
 	$(SUDO) sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium'
 
+# The parallel-grading test runs a gradebook on Debian's PostgreSQL server (tests/postgres_server.py
+# starts and stops its own; the package's default cluster is not needed).
+.PHONY: postgresql-server
+postgresql-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  $(SUDO) sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql'
+
 book: $(STAMP) $(NPM_STAMP)
 	$(VENV)/bin/jupyter-book build . --path-output $(BOOK_OUT) --warningiserror --nitpick --keep-going
 
 # One BLAS thread per test worker: -n 2 workers on 2 cores, each with a 2-thread OpenBLAS,
 # spend most of their time waiting for each other (measured: 20x slower MNIST training).
-test: $(STAMP) $(NPM_STAMP) $(CHROMIUM)
+test: $(STAMP) $(NPM_STAMP) $(CHROMIUM) postgresql-server
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 mnist-full: $(STAMP)
@@ -119,10 +127,16 @@ else
 	@for a in $(ASSIGNMENT); do $(NBGRADER) collect $$a || exit 1; done
 endif
 
+# autograde grades on Dask (grading.parallel): a local cluster of WORKERS processes (default: one
+# per core) or the cluster at SCHEDULER=tcp://host:8786; the gradebook is DB_URL= (nbgrader_config.py)
+# or gradebook.db. WORKERS=0: plain nbgrader, one submission after another.
 autograde: $(STAMP)
 	@status=0; for a in $(ASSIGNMENT); do \
+	  if [ "$(WORKERS)" = 0 ]; then \
 	  $(PY) -m grading.submissions $$a && \
-	  $(NBGRADER) autograde $$a $(if $(STUDENT),--student=$(STUDENT) --force,) || status=1; done; exit $$status
+	  $(NBGRADER) autograde $$a $(if $(STUDENT),--student=$(STUDENT) --force,) || status=1; \
+	  else PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grading.parallel $$a $(if $(SCHEDULER),--scheduler=$(SCHEDULER),) \
+	    $(if $(WORKERS),--workers=$(WORKERS),) $(if $(STUDENT),--student=$(STUDENT) --force,) || status=1; fi; done; exit $$status
 
 feedback: $(STAMP)
 	@status=0; for a in $(ASSIGNMENT); do \

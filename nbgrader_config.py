@@ -22,6 +22,10 @@ c = get_config()  # noqa: F821 (provided by traitlets)
 c.CourseDirectory.course_id = "shallow-to-deep"
 c.CourseDirectory.source_directory = os.path.join("solutions", "source")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store"]
+# the gradebook: $DB_URL if set (PostgreSQL for a large class: README, "A class of thousands"),
+# else SQLite in gradebook.db
+if os.environ.get("DB_URL"):
+    c.CourseDirectory.db_url = os.environ["DB_URL"]
 
 # -- autograding: one broken submission never stops the class ------------------------------------
 c.Execute.timeout = 120                 # seconds per cell; the MNIST training cell needs ~10 s

@@ -16,8 +16,8 @@ plain data; the coordinator writes each student in one transaction (``grading.me
   than the gradebook's, or not graded yet. Ctrl-C keeps every student already written and a
   re-run grades the rest.
 
-The gradebook is nbgrader's ``db_url``: ``--db-url`` or ``$DB_URL``, else the course's
-``gradebook.db`` (SQLite). A PostgreSQL gradebook (``postgresql+psycopg2://user@host/db``) lets
+The gradebook is nbgrader's ``db_url``: ``--db-url``, else ``nbgrader_config.py``'s (which reads
+``$DB_URL``), else the course's ``gradebook.db`` (SQLite). A PostgreSQL gradebook (``postgresql+psycopg2://user@host/db``) lets
 teaching assistants grade by hand in the formgrader while this runs.
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ def needs_grading(submitted_at: datetime | None, graded_at: datetime | None,
 
 
 def submissions_to_grade(course_root: Path, assignment: str, db_url: str, course_id: str,
-                         students: list[str] | None = None) -> list[str]:
+                         students: list[str] | None = None, force: bool = False) -> list[str]:
     """The students of ``submitted/*/<assignment>`` whose submission ``needs_grading``, sorted.
     Students without a row in the gradebook are added (as ``nbgrader autograde`` does)."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -73,7 +73,7 @@ def submissions_to_grade(course_root: Path, assignment: str, db_url: str, course
             except MissingEntry:
                 graded_at, graded = None, False
             graded = graded and (course_root / "autograded" / student / assignment).is_dir()
-            if needs_grading(read_timestamp(str(folder)), graded_at, graded):
+            if force or needs_grading(read_timestamp(str(folder)), graded_at, graded):
                 chosen.append(student)
     return chosen
 
@@ -101,8 +101,9 @@ class Progress:
 def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None = None,
                 scheduler: str | None = None, workers: int | None = None,
                 config_dir: str | Path = REPO, students: list[str] | None = None,
-                overrides: dict | None = None, out=sys.stdout) -> dict:
-    """Grade every submission of ``assignment`` that ``needs_grading``; return
+                force: bool = False, overrides: dict | None = None, out=sys.stdout) -> dict:
+    """Grade every submission of ``assignment`` that ``needs_grading`` (every one of
+    ``students`` with ``force``); return
     ``{"graded": {student: result without files}, "failed": {student: why}}``."""
     from dask.distributed import Client, LocalCluster, as_completed
     from traitlets.config.loader import PyFileConfigLoader
@@ -110,9 +111,10 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
     course_root = Path(course_root).resolve()
     config = PyFileConfigLoader("nbgrader_config.py", path=str(config_dir)).load_config()
     course_id = config.CourseDirectory.get("course_id", "default_course")
-    db_url = db_url or f"sqlite:///{course_root / 'gradebook.db'}"
+    db_url = (db_url or config.CourseDirectory.get("db_url")
+              or f"sqlite:///{course_root / 'gradebook.db'}")
     prepare(course_root, assignment, students=roster(db_url, course_id))  # renamed/missing notebooks
-    to_grade = submissions_to_grade(course_root, assignment, db_url, course_id, students)
+    to_grade = submissions_to_grade(course_root, assignment, db_url, course_id, students, force)
     print(f"{assignment}: {len(to_grade)} submission(s) to grade", file=out, flush=True)
     report = {"graded": {}, "failed": {}}
     if not to_grade:
@@ -177,17 +179,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="address of a running Dask scheduler (default: a local cluster)")
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes of the local cluster (default: one per core)")
-    parser.add_argument("--db-url", default=os.environ.get("DB_URL") or None,
+    parser.add_argument("--db-url", default=None,
                         help="the gradebook (default: sqlite:///<root>/gradebook.db)")
     parser.add_argument("--student", action="append", default=None,
                         help="grade only this student (repeatable)")
+    parser.add_argument("--force", action="store_true",
+                        help="grade again even what is graded and unchanged")
     args = parser.parse_args(argv)
     # nbgrader runs the `alembic` command when it opens a new gradebook: the venv's bin first
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     # the course's nbgrader_config.py is read from here, as nbgrader does
     report = grade_class(args.root, args.assignment, db_url=args.db_url,
                          scheduler=args.scheduler, workers=args.workers, students=args.student,
-                         config_dir=Path.cwd())
+                         force=args.force, config_dir=Path.cwd())
     if report["failed"]:
         print(f"{len(report['failed'])} submission(s) failed: {', '.join(report['failed'])}",
               file=sys.stderr)

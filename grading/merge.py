@@ -48,18 +48,19 @@ def _write_rows(db_url: str, course_id: str, assignment: str, student: str, rows
             try:
                 submission = gb.find_submission(assignment, student)
             except MissingEntry:        # as Gradebook.add_submission builds it, without its commit
-                submission = SubmittedAssignment(assignment=gb.find_assignment(assignment),
-                                                 student=gb.find_student(student))
-                db.add(submission)      # in the session before its notebooks (no autoflush warning)
-                for notebook in submission.assignment.notebooks:
-                    nb = SubmittedNotebook(notebook=notebook, assignment=submission)
-                    for cell in notebook.grade_cells:
-                        Grade(cell_id=cell.id, notebook=nb)
-                    for cell in notebook.solution_cells:
-                        Comment(cell_id=cell.id, notebook=nb)
-                    for cell in notebook.task_cells:
-                        Comment(cell_id=cell.id, notebook=nb)
-                        Grade(cell_id=cell.id, notebook=nb)
+                with db.no_autoflush:   # nothing reaches the database before the one commit
+                    submission = SubmittedAssignment(assignment=gb.find_assignment(assignment),
+                                                     student=gb.find_student(student))
+                    for notebook in submission.assignment.notebooks:
+                        nb = SubmittedNotebook(notebook=notebook, assignment=submission)
+                        for cell in notebook.grade_cells:
+                            Grade(cell_id=cell.id, notebook=nb)
+                        for cell in notebook.solution_cells:
+                            Comment(cell_id=cell.id, notebook=nb)
+                        for cell in notebook.task_cells:
+                            Comment(cell_id=cell.id, notebook=nb)
+                            Grade(cell_id=cell.id, notebook=nb)
+                    db.add(submission)
             submission.timestamp = rows["timestamp"]
             for nb in submission.notebooks:
                 graded = rows["notebooks"][nb.notebook.id]

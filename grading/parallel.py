@@ -143,7 +143,9 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
                 result = {"ok": False, "log": f"{type(error).__name__}: {error}"}
             future.release()   # else a later worker death makes Dask grade this student again
             if result["ok"]:
+                merge_start = time.perf_counter()
                 merge_student(db_url, course_id, course_root, result)
+                result["merge_seconds"] = time.perf_counter() - merge_start
                 report["graded"][student] = {k: v for k, v in result.items() if k != "files"}
                 note = f"{result['seconds']:.1f} s"
             else:

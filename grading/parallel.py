@@ -191,9 +191,14 @@ def main(argv: list[str] | None = None) -> int:
     # nbgrader runs the `alembic` command when it opens a new gradebook: the venv's bin first
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     # the course's nbgrader_config.py is read from here, as nbgrader does
-    report = grade_class(args.root, args.assignment, db_url=args.db_url,
-                         scheduler=args.scheduler, workers=args.workers, students=args.student,
-                         force=args.force, config_dir=Path.cwd())
+    try:
+        report = grade_class(args.root, args.assignment, db_url=args.db_url,
+                             scheduler=args.scheduler, workers=args.workers,
+                             students=args.student, force=args.force, config_dir=Path.cwd())
+    except KeyboardInterrupt:
+        print("interrupted: every student graded so far is kept; run again to grade the rest",
+              file=sys.stderr)
+        return 130
     if report["failed"]:
         print(f"{len(report['failed'])} submission(s) failed: {', '.join(report['failed'])}",
               file=sys.stderr)

@@ -27,7 +27,7 @@ from grading.submissions import prepare
 
 pytestmark = pytest.mark.slow
 
-SLOW_SECONDS = 15
+SLOW_SECONDS = 12
 CLASS = {student: BROKEN_01[student] for student in
          ("full", "blank", "one_piece", "syntax_error", "exception", "missing")}
 # a correct submission whose first cell sleeps: the worker grading it is killed meanwhile
@@ -187,21 +187,45 @@ def test_rerun_grades_nothing_and_a_changed_submission_is_graded_again(graded):
     assert set(per_student.values()) == {1} and set(per_cell.values()) == {1}
 
 
-def test_the_command_on_a_sqlite_gradebook_with_its_own_local_cluster(tmp_path):
-    """The zero-set-up default: ``python -m grading.parallel`` from the repository, SQLite."""
+def test_the_command_on_sqlite_interrupted_by_ctrl_c_then_resumed(tmp_path):
+    """The zero-set-up default (``python -m grading.parallel``, its own local cluster, SQLite),
+    interrupted after the first graded submission: only complete students are kept, and the
+    next run grades the rest. (The slow submission cannot be done by then: it starts third.)"""
     course = tmp_path / "course"
     build_class(course)
-    for student in ("syntax_error", "exception", "missing", "slow"):
+    kept = ("blank", "full", "one_piece", "slow")
+    for student in set(CLASS) - set(kept):
         shutil.rmtree(course / "submitted" / student)
     env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
     env.pop("DB_URL", None)
     env.pop("SCHEDULER", None)
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "grading.parallel", A1,
-                           "--root", str(course), "--workers", "2"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-    assert auto_score(course, A1) == {s: CLASS[s][1] for s in ("full", "blank", "one_piece")}
-    assert "[3/3] graded 3, running 0, failed 0" in done.stdout
+    command = [str(ROOT / ".venv" / "bin" / "python"), "-m", "grading.parallel", A1,
+               "--root", str(course), "--workers", "2"]
+    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    try:
+        for line in first.stdout:
+            if line.startswith("[1/4]"):
+                first.send_signal(signal.SIGINT)
+                break
+        assert first.wait(timeout=120) == 130
+    finally:
+        first.kill()
+        first.wait()
+    interrupted = auto_score(course, A1)
+    assert "slow" not in interrupted and interrupted, interrupted
+    per_student, per_cell, cells = one_grade_per_cell(f"sqlite:///{course / 'gradebook.db'}")
+    assert set(per_student.values()) == {1} and set(per_cell.values()) == {1}
+    assert len(per_cell) == len(interrupted) * cells
+    for student in interrupted:
+        assert (course / "autograded" / student / A1 / f"{A1}.ipynb").is_file()
+    resumed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=600)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr[-3000:]
+    left = len(kept) - len(interrupted)
+    assert f"{left} submission(s) to grade" in resumed.stdout
+    assert f"[{left}/{left}] graded {left}, running 0, failed 0" in resumed.stdout
+    assert auto_score(course, A1) == {s: CLASS[s][1] for s in kept}
 
 
 def test_needs_grading():

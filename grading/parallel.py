@@ -17,8 +17,9 @@ plain data; the coordinator writes each student in one transaction (``grading.me
   re-run grades the rest.
 
 The gradebook is nbgrader's ``db_url``: ``--db-url``, else ``nbgrader_config.py``'s (which reads
-``$DB_URL``), else the course's ``gradebook.db`` (SQLite). A PostgreSQL gradebook (``postgresql+psycopg2://user@host/db``) lets
-teaching assistants grade by hand in the formgrader while this runs.
+``$DB_URL``), else the course's ``gradebook.db`` (SQLite). A PostgreSQL gradebook
+(``postgresql+psycopg2://user@host/db``) lets teaching assistants grade by hand in the
+formgrader while this runs.
 """
 from __future__ import annotations
 
@@ -126,6 +127,7 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
         cluster = LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1,
                                processes=True, host="127.0.0.1", dashboard_address=None)
     client = Client(scheduler or cluster)
+    futures = {}
     try:
         # the seed travels inside each task: data scattered to a worker dies with it, and the
         # tasks needing it would be cancelled instead of run again
@@ -182,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes of the local cluster (default: one per core)")
     parser.add_argument("--db-url", default=None,
-                        help="the gradebook (default: sqlite:///<root>/gradebook.db)")
+                        help="the gradebook (default: $DB_URL through nbgrader_config.py, "
+                             "else sqlite:///<root>/gradebook.db)")
     parser.add_argument("--student", action="append", default=None,
                         help="grade only this student (repeatable)")
     parser.add_argument("--force", action="store_true",

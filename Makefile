@@ -131,12 +131,14 @@ endif
 # per core) or the cluster at SCHEDULER=tcp://host:8786; the gradebook is DB_URL= (nbgrader_config.py)
 # or gradebook.db. WORKERS=0: plain nbgrader, one submission after another.
 autograde: $(STAMP)
+ifeq ($(WORKERS),0)
 	@status=0; for a in $(ASSIGNMENT); do \
-	  if [ "$(WORKERS)" = 0 ]; then \
 	  $(PY) -m grading.submissions $$a && \
-	  $(NBGRADER) autograde $$a $(if $(STUDENT),--student=$(STUDENT) --force,) || status=1; \
-	  else PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grading.parallel $$a $(if $(SCHEDULER),--scheduler=$(SCHEDULER),) \
-	    $(if $(WORKERS),--workers=$(WORKERS),) $(if $(STUDENT),--student=$(STUDENT) --force,) || status=1; fi; done; exit $$status
+	  $(NBGRADER) autograde $$a $(if $(STUDENT),--student=$(STUDENT) --force,) || status=1; done; exit $$status
+else
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grading.parallel $(ASSIGNMENT) $(if $(SCHEDULER),--scheduler=$(SCHEDULER),) \
+	  $(if $(WORKERS),--workers=$(WORKERS),) $(if $(STUDENT),--student=$(STUDENT) --force,)
+endif
 
 feedback: $(STAMP)
 	@status=0; for a in $(ASSIGNMENT); do \

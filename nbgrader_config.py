@@ -8,16 +8,27 @@ Layout (nbgrader's, with the sources under solutions/):
 The student versions are also copied to chapters/exercises/ for the book (make release).
 """
 import os
+import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
                                     OverwriteKernelspec, SaveAutoGrades)
+from sqlalchemy.exc import SAWarning
 
-from grading.preprocessors import (AutograderNotes, HideHiddenTests, ResilientExecute,
-                                   RestoreTestCells, StderrIsNotFailure)
+from book_ext.exercise_release import PinEngine
+from grading.feedback import TEMPLATES, FeedbackParts
+from grading.preprocessors import (AutograderNotes, HideHiddenTests, RestoreTestCells,
+                                   StderrIsNotFailure)
+from grading.rubric import HideRubric, ShowRubric
+from grading.sandbox import SandboxedExecute
 
 c = get_config()  # noqa: F821 (provided by traitlets)
+
+# nbgrader 0.9's gradebook triggers harmless SQLAlchemy autoflush warnings for every new
+# submission; they buried the log's real warnings
+warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session", category=SAWarning)
 
 c.CourseDirectory.course_id = "shallow-to-deep"
 c.CourseDirectory.source_directory = os.path.join("solutions", "source")
@@ -26,6 +37,12 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_S
 # else SQLite in gradebook.db
 if os.environ.get("DB_URL"):
     c.CourseDirectory.db_url = os.environ["DB_URL"]
+
+# -- release: the set-up cell pins the engine wheel of `make release` and the course home of
+#    _config.yml; first, so that nbgrader checksums and stores the cell as written
+c.GenerateAssignment.preprocessors = (
+    [PinEngine] + list(GenerateAssignment().preprocessors))
+c.PinEngine.course_root = os.path.dirname(os.path.abspath(__file__))
 
 # -- autograding: one broken submission never stops the class ------------------------------------
 c.Execute.timeout = 120                 # seconds per cell; the MNIST training cell needs ~10 s
@@ -36,16 +53,40 @@ c.RestoreTestCells.add_missing_cells = True     # deleted test cells are put bac
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreTestCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [
-    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, StderrIsNotFailure,
-    AutograderNotes, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, StderrIsNotFailure,
+    AutograderNotes, ShowRubric, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
-# -- feedback never shows hidden tests ------------------------------------------------------------
-c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+# -- the sandbox: every submission's kernel runs in bubblewrap (grading/sandbox.py) -------------------
+# SandboxedExecute (above, in place of ResilientExecute) runs each kernel with only the Python
+# environment, lib/ (read-only) and its own autograded folder (writable); no network, no course
+# files. It refuses to grade when the sandbox cannot start; `make autograde UNSAFE_NO_SANDBOX=1`
+# (SandboxedExecute.unsafe_no_sandbox) grades without it, warning on every notebook.
+c.SandboxedKernelManager.cpu_seconds = 600              # CPU seconds per kernel (a whole notebook)
+c.SandboxedKernelManager.address_space = 4 * 1024**3    # bytes of memory (address space) per process
+c.SandboxedKernelManager.max_processes = 64             # processes + threads of the kernel's uid
+c.SandboxedKernelManager.max_open_files = 256
+c.SandboxedKernelManager.max_file_size = 64 * 1024**2   # bytes per written file
+c.SandboxedKernelManager.tmp_size = 256 * 1024**2       # bytes of the private /tmp
+c.SandboxedExecute.max_output_bytes = 8 * 1024**2       # output per notebook; the rest is dropped
+
+# -- deadlines (deadlines.toml, written into the gradebook by `make autograde`) and late policy ----
+c.AssignLatePenalties.plugin_class = "grading.deadlines.LatePolicy"
+c.LatePolicy.per_day = 0.10             # each started day late costs 10 % of the notebook's points
+
+# -- feedback never shows hidden tests or the graders' rubric; parts named, MathJax offline --------
+c.GenerateFeedback.preprocessors = [HideHiddenTests, HideRubric, GetGrades, FeedbackParts,
+                                    CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.exporter_class = "grading.feedback.FeedbackPage"
+c.FeedbackPage.template_name = "course_feedback"        # the formgrader keeps its own template
+c.FeedbackPage.extra_template_basedirs = [str(TEMPLATES)]
 
 # -- zip_collect: files downloaded from an LMS, named e.g. (Canvas)
 #    downloaded/<assignment>/archive/submissions.zip  holding  jdoe_12345_67890_01_neurons_perceptron.ipynb
 #    (a resubmission suffix like "-1" is dropped; other names are copied as they are and
 #    `make autograde` grades a renamed notebook under the right name)
-c.ZipCollectApp.collector_plugin = "nbgrader.plugins.zipcollect.FileNameCollectorPlugin"
+c.ZipCollectApp.collector_plugin = "grading.collect.LmsFileNames"   # also reads the times in the zip
 c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$")
+
+# -- export: nbgrader's columns plus each submission's status (missing, awaiting hand grading) ----
+c.ExportApp.plugin_class = "grading.report.GradesExport"

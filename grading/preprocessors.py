@@ -74,12 +74,15 @@ class RestoreTestCells(OverwriteCells):
                     original.source.strip(), _strip_hidden(original.source).strip()):
                 self._notes.append(f"The cell `{grade_id}` had been edited; the original was "
                                    "restored and run.")
+                self.log.warning("Test cell %s had been edited by the student; restored", grade_id)
         return super().preprocess_cell(cell, resources, index)
 
     def report_change(self, name, attr, old, new):
-        super().report_change(name, attr, old, new)
         if attr == "checksum":
-            return                  # handled in preprocess_cell
+            # nbgrader's warning fires for every test cell with hidden tests (a false alarm, see
+            # preprocess_cell); a real edit is logged there instead
+            return
+        super().report_change(name, attr, old, new)
         what = {"cell_type": "had its cell type changed; it was changed back",
                 "locked": "had its read-only flag changed; it was reset",
                 "points": "had its points changed; they were reset"}.get(attr, f"had {attr} changed")
@@ -137,13 +140,16 @@ class StderrIsNotFailure(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+            failed = any(output.output_type == "error" for output in cell.outputs)
             for output in cell.outputs:
                 if output.output_type == "stream" and output.name == "stderr":
                     output.name = "stdout"
                     output.text = "".join(self.prefix + line for line in output.text.splitlines(True))
+                    # the note must match the score: a cell that also raised lost its points
                     resources.setdefault("grading_notes", set()).add(
                         f"Your code printed warnings (stderr) in {_cell_name(cell)}; they are shown "
-                        "there and cost no points.")
+                        + ("there. The cell lost its points because of its error, not the warnings."
+                           if failed else "there and cost no points."))
         return cell, resources
 
 
@@ -152,6 +158,7 @@ class AutograderNotes(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         notes = sorted(resources.pop("grading_notes", set()))
+        notes += consequence_notes(nb)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -172,6 +179,31 @@ class AutograderNotes(NbGraderPreprocessor):
                     notes.append(f"The output of {name} was very long and was truncated.")
         add_notes(nb, notes)
         return nb, resources
+
+
+def consequence_notes(nb) -> list[str]:
+    """A NameError caused by an earlier cell that failed (a syntax error, an exception) is said to be
+    a consequence of it: the student has one thing to fix, not several."""
+    notes, failed = [], []          # failed: (cell, its error) in notebook order
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        error = next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
+        if error is None:
+            continue
+        missing = re.match(r"name '(\w+)' is not defined", error.evalue or "")
+        if error.ename == "NameError" and missing and failed:
+            name = missing.group(1)
+            defines = re.compile(rf"^\s*(def|class)\s+{name}\b|^\s*{name}\s*=", re.MULTILINE)
+            cause = next((c for c, _ in reversed(failed) if defines.search(c.source)), None)
+            if cause is not None:
+                cause_error = next(e for c, e in failed if c is cause)
+                what = ("has a syntax error" if cause_error.ename in ("SyntaxError", "IndentationError")
+                        else f"raised {cause_error.ename}")
+                notes.append(f"{_cell_name(cell)} failed only because `{name}` was never defined: "
+                             f"the cell {_cell_name(cause)}, which defines it, {what}. Fix that first.")
+        failed.append((cell, error))
+    return notes
 
 
 class HideHiddenTests(NbGraderPreprocessor):

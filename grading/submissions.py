@@ -12,7 +12,8 @@ For each ``submitted/<student>/<assignment>/`` folder and each notebook the assi
   graded as an empty notebook (0 points) and the student gets feedback that says why.
 
 Nothing is deleted or moved, and a second run changes nothing: the expected file then exists.
-Students listed in the gradebook without any folder get one, so they get feedback too.
+A student who handed nothing in gets no folder: no submission is invented (``make export`` lists
+them as missing); ``--students`` names students who must get one anyway.
 """
 from __future__ import annotations
 
@@ -89,15 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignment")
     parser.add_argument("--root", default=".", help="the nbgrader course directory")
     parser.add_argument("--students", nargs="*", default=None,
-                        help="student ids who must get a folder (default: all in the gradebook)")
+                        help="student ids who must get a folder (graded as blank) even without a submission")
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
-    students = args.students
-    if students is None and (root / "gradebook.db").exists():
-        from nbgrader.api import Gradebook
-        with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-            students = [s.id for s in gb.students]
-    for line in prepare(root, args.assignment, students=students):
+    for line in prepare(root, args.assignment, students=args.students):
         print(line)
     return 0
 

@@ -8,7 +8,7 @@ The engine (what chapter 8's reader could rebuild; the chapters import it by the
 ``lib.losses``          MeanSquaredError, BinaryCrossEntropy, SoftmaxCrossEntropy
 ``lib.optim``           SGD (momentum, weight decay), Adam
 ``lib.train``           fit = train_epoch (shuffled mini-batches) + the loop; history; NaN stop
-``lib.gradcheck``       central differences and relative errors
+``lib.gradcheck``       central differences (gradients, Hessians) and relative errors
 ``lib.data``            2-D data sets (``planar``), real MNIST digits (``mnist``), ``grid_points``
 ``lib.plot``            decision boundaries, training curves, digit images
 ======================  ==========================================================================
@@ -27,11 +27,14 @@ Around the engine:
 ``lib.lessons.approximation``         universal approximation by hand: steps, bumps, towers
 ``lib.lessons.regions``               linear regions of ReLU networks (on a line, on a grid)
 ``lib.lessons.depth_separation``      the tent map: 2^L pieces from 2L units, against one layer
-``lib.lessons.loss_surfaces``         2-D losses (bowl, wells) and gradient descent paths
+``lib.lessons.loss_surfaces``         2-D losses (bowl, wells); gradient descent, momentum paths
+``lib.lessons.critical_points``       minimum, saddle or plateau: gradient, Hessian, Newton
 ``lib.lessons.backprop_cost``         gradients by backprop, without re-use, by differences
+``lib.lessons.computational_graph``   a 2-layer network's backward steps and what they reuse
 ``lib.playground``                    the TensorFlow playground: ``model`` and ``widget``
 ``lib.exercises.checks``              the visible checks of the graded exercises
 ``lib.book``                          glue: numbers computed in a chapter, quoted in its text
+``lib.diagrams``                      drawings made by code: a network from its weights, the loop
 ====================================  ============================================================
 
 One name, one meaning (everywhere in ``lib``, the chapters and the exercises):

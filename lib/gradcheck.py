@@ -17,7 +17,8 @@ from numpy.typing import ArrayLike
 from .losses import Loss
 from .nn import Layer
 
-__all__ = ["numerical_gradient", "relative_error", "check_layer", "check_loss", "check_model"]
+__all__ = ["numerical_gradient", "numerical_hessian", "relative_error", "check_layer",
+           "check_loss", "check_model"]
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -39,6 +40,27 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
         flat[i] = old
         gflat[i] = (f_plus - f_minus) / (2 * eps)
     return grad
+
+
+def numerical_hessian(grad_fn: Callable[[np.ndarray], np.ndarray], theta,
+                      eps: float = 1e-5) -> np.ndarray:
+    """Hessian (d, d) of a loss at ``theta`` (d,), by central differences of its gradient.
+
+    Column i is (grad(theta + eps e_i) - grad(theta - eps e_i)) / (2 eps); the result is
+    symmetrised, (H + H^T) / 2, as every Hessian of a smooth function is. Costs 2 d gradient
+    evaluations: fine for the handful of parameters it is used on here.
+    """
+    theta = np.array(theta, dtype=np.float64)
+    if theta.ndim != 1:
+        raise ValueError("numerical_hessian: theta must be a vector (d,), "
+                         f"got shape {theta.shape}.")
+    H = np.empty((theta.size, theta.size))
+    for i in range(theta.size):         # one direction at a time, like numerical_gradient
+        step = np.zeros_like(theta)
+        step[i] = eps
+        forward, backward = np.asarray(grad_fn(theta + step)), np.asarray(grad_fn(theta - step))
+        H[:, i] = (forward - backward) / (2 * eps)
+    return 0.5 * (H + H.T)
 
 
 def relative_error(a: ArrayLike, b: ArrayLike) -> float:

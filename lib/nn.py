@@ -112,8 +112,15 @@ class Linear(Layer):
     ----------
     n_in, n_out : number of inputs d and of neurons (outputs).
     rng : ``numpy.random.Generator`` (or a seed) for the initial weights.
-    init : ``"he"`` (std sqrt(2/n_in), for ReLU), ``"xavier"`` (std sqrt(1/n_in)),
-        ``"normal"`` (std 0.01) or ``"zeros"``.
+    init : how the weights are drawn, W ~ N(0, variance) (biases start at 0):
+
+        * ``"he"``: variance 2/n_in, He et al. 2015 (for ReLU: it keeps the signal's size
+          through a layer that zeroes half of its inputs);
+        * ``"lecun"``: variance 1/n_in, LeCun et al. 1998 ("Efficient BackProp"; for sigmoid
+          and tanh layers: it keeps the pre-activations' variance near that of the inputs);
+        * ``"glorot"``: variance 2/(n_in + n_out), Glorot & Bengio 2010 (a compromise between
+          the forward pass, which wants 1/n_in, and the backward pass, which wants 1/n_out);
+        * ``"normal"`` (std 0.01) or ``"zeros"``.
     dtype : float dtype of the parameters (float64 by default; float32 for speed).
 
     Shapes: ``params["W"]`` (n_out, n_in), ``params["b"]`` (n_out,);
@@ -127,8 +134,12 @@ class Linear(Layer):
             raise ValueError(f"Linear({n_in}, {n_out}): sizes must be positive integers.")
         super().__init__()
         rng = np.random.default_rng(rng)
-        std = {"he": np.sqrt(2.0 / n_in), "xavier": np.sqrt(1.0 / n_in), "normal": 0.01,
-               "zeros": 0.0}
+        std = {"he": np.sqrt(2.0 / n_in), "lecun": np.sqrt(1.0 / n_in),
+               "glorot": np.sqrt(2.0 / (n_in + n_out)), "normal": 0.01, "zeros": 0.0}
+        if init == "xavier":            # the old name, which wrongly credited 1/n_in to Glorot
+            raise ValueError(f"{self.name}: init 'xavier' was renamed: its variance 1/n_in is "
+                             "LeCun's, use init='lecun'; for Glorot & Bengio's "
+                             "2/(n_in + n_out) use init='glorot'.")
         if init not in std:
             raise ValueError(f"{self.name}: unknown init {init!r}; choose one of {sorted(std)}.")
         self.params["W"] = (std[init] * rng.standard_normal((n_out, n_in))).astype(dtype)
@@ -358,11 +369,12 @@ def mlp(sizes: list[int], activation: type[Layer] = ReLU,
     """A multi-layer perceptron: Linear, activation, ..., Linear (no activation at the end).
 
     ``mlp([2, 8, 8, 1], Tanh, rng=0)`` is the playground's 2-8-8-1 network. The last layer
-    outputs logits; the loss applies sigmoid or softmax itself.
+    outputs logits; the loss applies sigmoid or softmax itself. ``init`` is passed to every
+    ``Linear`` (see there); by default ``"he"`` for ReLU and LeakyReLU, ``"lecun"`` otherwise.
     """
     rng = np.random.default_rng(rng)
     if init is None:
-        init = "he" if activation in (ReLU, LeakyReLU) else "xavier"
+        init = "he" if activation in (ReLU, LeakyReLU) else "lecun"
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Linear(n_in, n_out, rng=rng, init=init, dtype=dtype))

@@ -39,7 +39,8 @@ def book_chapters() -> list[Path]:
                   and ".ipynb_checkpoints" not in p.parts)
 
 
-def _execute_missing_chapters() -> None:
+def execute_missing_chapters() -> None:
+    """Execute into the shared cache the chapters not in it yet (both xdist workers help)."""
     waiting = []
     for path in book_chapters():
         try:
@@ -60,7 +61,7 @@ def build_book() -> BookBuild:
     LOG.parent.mkdir(parents=True, exist_ok=True)
     with open(LOG.parent / "make-book.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _execute_missing_chapters()
+        execute_missing_chapters()
         proc = subprocess.run(["make", "--no-print-directory", "book", f"BOOK_OUT={BOOK_OUT}"],
                               cwd=ROOT, capture_output=True, text=True)
         log = proc.stdout + proc.stderr

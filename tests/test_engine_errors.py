@@ -173,8 +173,13 @@ def test_mean_squared_error_shape_mismatch():
 def test_unknown_reduction_and_init_are_refused_with_the_choices():
     with pytest.raises(ValueError, match="'mean' or 'sum'"):
         MeanSquaredError(reduction="average")
-    with pytest.raises(ValueError, match="unknown init 'glorot'.*'he'"):
-        Linear(2, 2, init="glorot")
+    with pytest.raises(ValueError, match="unknown init 'kaiming'.*'glorot'.*'he'.*'lecun'"):
+        Linear(2, 2, init="kaiming")
+
+
+def test_the_old_init_name_xavier_says_what_it_became():
+    with pytest.raises(ValueError, match="renamed.*1/n_in is LeCun's.*init='lecun'.*init='glorot'"):
+        Linear(2, 2, init="xavier")
 
 
 def test_fit_checks_that_inputs_and_targets_match():

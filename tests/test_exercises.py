@@ -16,13 +16,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from exercise_class import (A1, ALL_01, ASSIGNMENTS, BIN, BROKEN_01, ENV, auto_score, fill,
-                            nbg_meta, nbgrader, points, submit)
 from notebook_runner import ROOT
 from solution_leaks import SecretIndex, document_text, find_leaks, read_secrets
+from synthetic_class import (A1, ALL_01, ASSIGNMENTS, BIN, BROKEN_01, ENV, auto_score, fill,
+                             nbg_meta, nbgrader, points, submit)
 
-
-from grading.submissions import prepare  # noqa: E402
+from grading.submissions import prepare
 
 pytestmark = pytest.mark.slow
 

@@ -175,3 +175,53 @@ def test_surfaces_reject_bad_input():
         Quadratic().loss(np.zeros(3))
     with pytest.raises(ValueError, match="one per center"):
         GaussianWells(depths=(1.0, 2.0))
+
+
+@pytest.mark.parametrize("surface", BOWLS, ids=repr)
+def test_optimal_step_equalises_the_two_factors_at_kappa_minus_one_over_kappa_plus_one(surface):
+    lam = np.linalg.eigvalsh(surface.A)
+    kappa = lam[-1] / lam[0]
+    alpha = surface.optimal_lr()
+    assert alpha == pytest.approx(2 / (lam[0] + lam[-1]), rel=1e-12)
+    np.testing.assert_allclose(np.abs(1 - alpha * lam), (kappa - 1) / (kappa + 1), rtol=1e-10)
+    # no other fixed step has a smaller slowest factor
+    others = np.linspace(0.01, 1.99, 199) / lam[-1]
+    slowest = np.max(np.abs(1 - np.outer(others, lam)), axis=1)
+    assert np.all(slowest >= (kappa - 1) / (kappa + 1) - 1e-12)
+
+
+def test_heavy_ball_reaches_polyaks_rate_on_a_bowl():
+    q = Quadratic((1.0, 100.0), angle=0.4)
+    lam_min, lam_max = np.linalg.eigvalsh(q.A)
+    root_kappa = np.sqrt(lam_max / lam_min)
+    alpha = 4 / (np.sqrt(lam_min) + np.sqrt(lam_max)) ** 2
+    beta = ((root_kappa - 1) / (root_kappa + 1)) ** 2
+    path = gradient_descent(q.grad, np.array([2.0, -1.0]), alpha, 400, momentum=beta)
+    d = np.linalg.norm(path - q.center, axis=1)
+    rate = (d[400] / d[200]) ** (1 / 200)
+    assert rate == pytest.approx((root_kappa - 1) / (root_kappa + 1), rel=0.02)
+    plain = gradient_descent(q.grad, np.array([2.0, -1.0]), 2 / (lam_min + lam_max), 400)
+    assert d[400] < 1e-6 * np.linalg.norm(plain[400] - q.center)
+
+
+def test_heavy_ball_takes_the_same_steps_as_lib_sgd_with_momentum():
+    from lib.nn import Linear
+    from lib.optim import SGD
+    q = Quadratic((0.5, 4.0), angle=0.6, center=(1.0, -0.5))
+    layer = Linear(2, 1, init="zeros")                 # its W (1, 2) plays theta
+    layer.params["W"][0] = [2.0, 1.5]
+    opt = SGD(layer, lr=0.2, momentum=0.7)
+    by_sgd = [layer.params["W"][0].copy()]
+    for _ in range(25):
+        layer.grads["W"][0] = q.grad(layer.params["W"][0])
+        layer.grads["b"][...] = 0.0
+        opt.step()
+        by_sgd.append(layer.params["W"][0].copy())
+    path = gradient_descent(q.grad, np.array([2.0, 1.5]), 0.2, 25, momentum=0.7)
+    np.testing.assert_allclose(path, by_sgd, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("momentum", [-0.1, 1.0])
+def test_gradient_descent_refuses_momentum_outside_zero_one(momentum):
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):
+        gradient_descent(Quadratic().grad, np.zeros(2), 0.1, 3, momentum=momentum)

@@ -11,8 +11,13 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import subprocess
+
 import pytest
 import yaml
+
+from book_ext.course_home import read_course_home
+from book_ext.exercise_release import released_wheel
 
 from book_build import HTML, build_book
 from notebook_runner import ROOT, is_notebook, read_notebook
@@ -22,41 +27,54 @@ REPO_URL = CONFIG["repository"]["url"].rstrip("/")
 REPO_PATH = urlparse(REPO_URL).path.strip("/")                 # org/name
 BRANCH = CONFIG["repository"].get("branch", "main")
 TWIN_BRANCH = CONFIG["sphinx"]["config"]["colab_notebooks_branch"]
+SITE_URL = read_course_home(ROOT).site_url
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
 NOTEBOOK_PAGES = sorted(p for p in (ROOT / "chapters").rglob("*")
                         if is_notebook(p) and ".ipynb_checkpoints" not in p.parts)
-INSTALL = re.compile(r"git\+(https://github\.com/[^\s\"'@]+)")
 
 
 def _ids(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
-def test_repository_url_is_named_once():
-    """The set-up cells install the engine from the repository of _config.yml, nothing else."""
-    elsewhere = {}
-    for path in NOTEBOOK_PAGES + [ROOT / "README.md", ROOT / "pyproject.toml"]:
-        text = "\n".join(c.source for c in read_notebook(path).cells) if is_notebook(path) \
-            else path.read_text(encoding="utf-8")
-        for url in INSTALL.findall(text):
-            if url.removesuffix(".git").rstrip("/") != REPO_URL:
-                elsewhere[_ids(path)] = url
-    assert not elsewhere, f"install URLs differ from repository.url {REPO_URL}: {elsewhere}"
+def test_the_course_home_is_written_once():
+    """Only _config.yml names the course's home; what shows it elsewhere is generated from it:
+    the released exercises (make release) and the README's badge block (the book build)."""
+    site_host = urlparse(SITE_URL).netloc
+    generated = re.compile(r"<!-- badges:.*?<!-- /badges -->", re.S)
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    written = []
+    for name in tracked:
+        path = ROOT / name
+        if name == "_config.yml" or name.startswith("chapters/exercises/") or not path.is_file() \
+                or path.suffix in (".whl", ".npz", ".png"):
+            continue
+        text = generated.sub("", path.read_text(encoding="utf-8", errors="replace"))
+        if REPO_PATH in text or site_host in text:
+            written.append(name)
+    assert not written, f"the course home is written into {written}: derive it from _config.yml"
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_PAGES, ids=_ids)
 def test_notebook_installs_the_engine_before_using_it(path):
     """On Colab (and any fresh kernel) the first code cell installs `lib` when it is missing, so
-    the notebook runs as it is; on the site that cell is hidden (remove-cell)."""
+    the notebook runs as it is; on the site that cell is hidden (remove-cell). A chapter's cell
+    is generic (the build writes the wheel in); a released exercise's names the wheel it was
+    released with, served by the site of _config.yml, with its SHA-256."""
     cells = [c for c in read_notebook(path).cells if c.cell_type == "code"]
     assert cells, f"{_ids(path)} has no code cell"
     first = cells[0]
-    assert 'find_spec("lib") is None' in first.source and f"git+{REPO_URL}" in first.source, \
+    assert 'find_spec("lib") is None' in first.source, \
         f"{_ids(path)}: the first code cell must be the set-up cell of chapters/intro.md"
     tags = first.metadata.get("tags", [])
     assert "remove-cell" in tags or "exercises" in path.parts, \
         f"{_ids(path)}: tag the set-up cell remove-cell so the site does not show it"
+    if "exercises" in path.parts:
+        released = released_wheel(ROOT)
+        assert f'ENGINE_WHEEL = "{released.filename}"' in first.source
+        assert f"{SITE_URL}_static/engine/{released.filename}#sha256={released.sha256}" in first.source
 
 
 def test_binder_builds_the_course_environment():

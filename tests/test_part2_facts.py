@@ -9,8 +9,18 @@ import pytest
 
 from lib.data import make_dataset
 from lib.lessons.depth_separation import shallow_tent_network, tent_map_network
-from lib.lessons.diagnostics import count_dead_relus, gradient_norms_per_layer
-from lib.lessons.regions import count_linear_regions, random_relu_network
+from lib.lessons.diagnostics import (
+    count_dead_relus,
+    dead_relu_masks,
+    gradient_norms_per_layer,
+    relu_pre_activations,
+)
+from lib.lessons.regions import (
+    activation_patterns,
+    affine_fit_residual,
+    count_linear_regions,
+    random_relu_network,
+)
 from lib.losses import BinaryCrossEntropy
 from lib.nn import Linear, ReLU, Sequential, Sigmoid, mlp
 from lib.optim import SGD
@@ -32,6 +42,42 @@ def test_dead_relus_counted_on_a_constructed_case():
     net.backward(loss.backward())
     assert np.all(layer.grads["W"][[0, 3]] == 0) and np.all(layer.grads["b"][[0, 3]] == 0)
     assert np.any(layer.grads["W"][[1, 2, 4]] != 0)
+
+
+def test_dead_first_layer_units_stay_dead_deeper_ones_can_revive():
+    # kill 8 units per hidden layer just barely (largest z on the data = -0.05), train plainly
+    X, t = make_dataset("moons", n=400, noise=0.1, rng=0)
+    net = mlp([2, 32, 32, 1], ReLU, rng=1)
+    for linear, which in ((net[0], 0), (net[2], 1)):
+        z = relu_pre_activations(net, X)[which]
+        linear.params["b"][:8] -= z[:, :8].max(axis=0) + 0.05
+    W1, b1 = net[0].params["W"][:8].copy(), net[0].params["b"][:8].copy()
+    assert all(m[:8].all() for m in dead_relu_masks(net, X))
+    fit(net, BinaryCrossEntropy(), SGD(net, lr=0.3), X, t, epochs=20, batch_size=32,
+        progress=False)
+    first, second = (m[:8] for m in dead_relu_masks(net, X))
+    assert first.all()                                            # no gradient, fixed input
+    np.testing.assert_array_equal(net[0].params["W"][:8], W1)    # not one bit moved
+    np.testing.assert_array_equal(net[0].params["b"][:8], b1)
+    assert not second.all()                                       # the layer below moved them
+
+
+def test_relu_network_is_affine_on_an_activation_region_not_on_a_first_layer_cell():
+    net = random_relu_network([2, 8, 8, 8, 1], rng=0, bias_std=0.5)
+    g = np.linspace(-1, 1, 120)
+    P = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
+    patterns = activation_patterns(net, P)
+    _, region = np.unique(patterns, axis=0, return_inverse=True)
+    _, cell = np.unique(patterns[:, :8], axis=0, return_inverse=True)
+    region, cell = region.ravel(), cell.ravel()
+    for r in np.unique(region):
+        if np.sum(region == r) > 10:
+            assert affine_fit_residual(net, P[region == r]) < 1e-10
+    biggest_cell = np.bincount(cell).argmax()
+    assert len(np.unique(region[cell == biggest_cell])) > 1
+    assert affine_fit_residual(net, P[cell == biggest_cell]) > 1e-3
+    with pytest.raises(ValueError, match="n > n_in \\+ 1"):
+        affine_fit_residual(net, P[:3])
 
 
 def test_a_huge_learning_rate_kills_relus_during_training():
@@ -58,7 +104,7 @@ def test_relu_gradient_at_zero_is_zero_in_lib():
 
 
 def test_sigmoid_stack_gradients_vanish_relu_stack_gradients_do_not():
-    # 10 hidden layers of 32, mlp's default init (xavier for sigmoid, he for relu), seed 0
+    # 10 hidden layers of 32, mlp's default init (lecun for sigmoid, he for relu), seed 0
     rng = np.random.default_rng(0)
     X = rng.standard_normal((256, 16))
     t = (X[:, 0] > 0).astype(float)

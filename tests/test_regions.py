@@ -146,3 +146,40 @@ def test_random_relu_network_draws_biases():
                                   net[0].params["b"])       # reproducible
     with pytest.raises(ValueError, match="bias_std"):
         random_relu_network([2, 5, 1], bias_std=-1)
+
+
+def test_telgarsky_floor_values_worked_by_hand():
+    from lib.lessons.depth_separation import tent_error_lower_bound
+    # (1 - (2(k + 1) + 2) / 2^L) / 8: L = 10, k = 256 -> (1 - 516/1024) / 8
+    assert tent_error_lower_bound(10, 256) == pytest.approx(508 / 1024 / 8)
+    assert tent_error_lower_bound(4, 8) == 0.0                      # 1 - 20/16 < 0: no floor
+    with pytest.raises(ValueError, match="n_units"):
+        tent_error_lower_bound(4, -1)
+
+
+@pytest.mark.parametrize("L", [5, 7])
+def test_no_one_hidden_layer_network_beats_the_telgarsky_floor(L):
+    from lib.lessons.depth_separation import tent_error_lower_bound, tent_least_squares_network
+    x = (np.arange(16384) + 0.5) / 16384
+    target = tent_map(x, L)
+    for k in (2 ** L // 8, 2 ** L // 4):
+        floor = tent_error_lower_bound(L, k)
+        assert floor > 0
+        nets = [tent_least_squares_network(L, k, seed=s) for s in range(3)]
+        nets += [mlp([1, k, 1], ReLU, rng=s) for s in range(3)]
+        # the exact shallow network of a coarser saw-tooth, T^(L-3), has 2^(L-3) units
+        nets.append(shallow_tent_network(L - 3))
+        for net in nets:
+            assert net[0].n_out <= k
+            assert np.mean(np.abs(net(x[:, None])[:, 0] - target)) >= floor
+    # the deep network is exact with 2L units
+    assert np.abs(tent_map_network(L)(x[:, None])[:, 0] - target).max() < 1e-12
+
+
+def test_random_networks_make_about_one_region_per_neuron_on_a_line_whatever_the_depth():
+    # Hanin and Rolnick (2019): the expected count grows like the total number of neurons N
+    # along a line, with a constant that does not depend on the depth
+    for widths in ([32], [16, 16], [8, 8, 8, 8]):
+        counts = [count_linear_regions(random_relu_network([1] + widths + [1], seed),
+                                       line=(-3.0, 3.0), n_samples=1025) for seed in range(5)]
+        assert 0.5 * 32 < np.mean(counts) < 1.1 * 32, (widths, counts)

@@ -23,16 +23,44 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 __all__ = ["check_array", "check_scalar", "check_int", "check_gradients", "relative_error",
-           "forbid", "UsedLibraryImplementation"]
+           "forbid", "UsedLibraryImplementation", "CheckFailed"]
 
 
 class UsedLibraryImplementation(AssertionError):
     """The graded function called the course library's own implementation of itself."""
 
 
+class CheckFailed(AssertionError):
+    """A check's verdict. In Jupyter its traceback shows the student's cells, not this module.
+
+    Every frame of this module sets ``__tracebackhide__`` (pytest honours it as it is). IPython
+    hides such frames too, except the innermost one, where the error is raised -- always here; so
+    the exception renders its own traceback (IPython's ``_render_traceback_`` hook) with IPython's
+    formatter, on the frames that do not hide.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        shown = []
+        tb = self.__traceback__
+        while tb is not None:
+            if not tb.tb_frame.f_locals.get("__tracebackhide__"):   # IPython's own exec frame hides too
+                shown.append(tb)
+            tb = tb.tb_next
+        trimmed = None
+        for entry in reversed(shown):
+            trimmed = types.TracebackType(trimmed, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+        if shell is None or trimmed is None:
+            return [f"{type(self).__name__}: {self}"]
+        return shell.InteractiveTB.structured_traceback(type(self), self, trimmed, tb_offset=0)
+
+
 def _fail(message: str) -> None:
-    # AssertionError with the message only: that is what a student sees in the notebook
-    raise AssertionError(message)
+    # the message is what a student sees in the notebook; this frame is not (CheckFailed)
+    __tracebackhide__ = True
+    raise CheckFailed(message)
 
 
 def relative_error(a, b) -> float:
@@ -48,6 +76,7 @@ def relative_error(a, b) -> float:
 
 
 def _check_type_and_shape(name: str, got: Any, expected: np.ndarray) -> np.ndarray:
+    __tracebackhide__ = True   # a failure shows the caller's line, not this frame
     if got is None:
         _fail(f"{name} is None: did the function forget to `return` its result?")
     if isinstance(got, np.matrix):
@@ -77,6 +106,7 @@ def check_array(name: str, got: Any, expected, *, rtol: float = 1e-6, atol: floa
 
     Checks type, dtype, shape, finiteness, then values (``|got - expected| <= atol + rtol |expected|``).
     """
+    __tracebackhide__ = True   # a failure shows the caller's line, not this frame
     expected = np.asarray(expected)
     got = _check_type_and_shape(name, got, expected)
     if np.issubdtype(got.dtype, np.floating):
@@ -99,6 +129,7 @@ def check_array(name: str, got: Any, expected, *, rtol: float = 1e-6, atol: floa
 
 def check_scalar(name: str, got: Any, expected: float, *, rtol: float = 1e-6, atol: float = 1e-9) -> None:
     """Fail unless ``got`` is one real number (a float or a 0-d/size-1 array) close to ``expected``."""
+    __tracebackhide__ = True   # a failure shows the caller's line, not this frame
     if got is None:
         _fail(f"{name} is None: did the function forget to `return` its result?")
     if isinstance(got, (tuple, list)) or (isinstance(got, np.ndarray) and got.size != 1):
@@ -117,6 +148,7 @@ def check_scalar(name: str, got: Any, expected: float, *, rtol: float = 1e-6, at
 
 def check_int(name: str, got: Any, expected: int) -> None:
     """Fail unless ``got`` is an integer (Python or NumPy) equal to ``expected``."""
+    __tracebackhide__ = True   # a failure shows the caller's line, not this frame
     if got is None:
         _fail(f"{name} is None: did the function forget to `return` its result?")
     if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
@@ -133,6 +165,7 @@ def check_gradients(got: Mapping[str, Any], expected: Mapping[str, Any], *,
     shapes are checked first (in the order of ``expected``); then every gradient whose relative
     error (see :func:`relative_error`) exceeds ``tol`` is reported together.
     """
+    __tracebackhide__ = True   # a failure shows the caller's line, not this frame
     suffix = f" {where}" if where else ""
     for key, ref in expected.items():
         if key not in got:

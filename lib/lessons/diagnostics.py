@@ -1,8 +1,12 @@
 """What goes wrong inside deep networks, measured: dead ReLUs and gradient norms per layer.
 
-* ``count_dead_relus``: a ReLU unit is *dead* on a data set when its pre-activation z is <= 0
-  for every sample: its output is 0 and so is its gradient (lib's ReLU passes no gradient at
-  z <= 0), so gradient descent can never change its incoming weights again.
+* ``dead_relu_masks``, ``count_dead_relus``: a ReLU unit is *dead* on a data set when its
+  pre-activation z is <= 0 for every sample: its output is 0 and so is the gradient of its
+  incoming weights and bias (lib's ReLU passes no gradient at z <= 0). Plain gradient descent
+  then never changes those weights; the unit revives only if its *input* changes: in a
+  first hidden layer the input is the data, so the unit stays dead, but in a deeper layer the
+  layers below keep learning and can move some inputs to z > 0. (Momentum left over from
+  earlier steps, weight decay or new data can move it too.)
 * ``gradient_norms_per_layer``: ||dL/dW|| of every Linear layer after one backward pass; in a
   deep sigmoid stack it shrinks towards the input (each sigmoid multiplies by at most 1/4),
   in a ReLU stack with He initialisation it does not.
@@ -14,7 +18,8 @@ import numpy as np
 from lib.losses import Loss
 from lib.nn import Layer, Linear, ReLU, layers_of
 
-__all__ = ["relu_pre_activations", "count_dead_relus", "gradient_norms_per_layer"]
+__all__ = ["relu_pre_activations", "dead_relu_masks", "count_dead_relus",
+           "gradient_norms_per_layer"]
 
 
 def relu_pre_activations(model: Layer, X) -> list[np.ndarray]:
@@ -33,12 +38,21 @@ def relu_pre_activations(model: Layer, X) -> list[np.ndarray]:
     return out
 
 
+def dead_relu_masks(model: Layer, X) -> list[np.ndarray]:
+    """Which units of each ReLU layer are dead: z <= 0 for every row of X.
+
+    X : (n, n_in) inputs, e.g. the whole training set. Returns one boolean (units,) array per
+    ReLU layer, True where the unit is dead.
+    """
+    return [np.all(z <= 0, axis=0) for z in relu_pre_activations(model, X)]
+
+
 def count_dead_relus(model: Layer, X) -> list[int]:
     """Number of dead units in each ReLU layer: units with z <= 0 for every row of X.
 
     X : (n, n_in) inputs, e.g. the whole training set. Returns one int per ReLU layer.
     """
-    return [int(np.count_nonzero(np.all(z <= 0, axis=0))) for z in relu_pre_activations(model, X)]
+    return [int(np.count_nonzero(dead)) for dead in dead_relu_masks(model, X)]
 
 
 def gradient_norms_per_layer(model: Layer, loss: Loss, X, t) -> list[float]:

@@ -102,6 +102,11 @@ class Quadratic(LossSurface):
         """2 / lambda_max: gradient descent converges for every start iff alpha is below it."""
         return float(2.0 / self.eigenvalues[1])
 
+    def optimal_lr(self) -> float:
+        """alpha* = 2 / (lambda_min + lambda_max): the fixed step whose slowest factor
+        |1 - alpha lambda| is smallest (both factors equal (kappa - 1) / (kappa + 1))."""
+        return float(2.0 / (self.eigenvalues[0] + self.eigenvalues[1]))
+
     def contraction_factors(self, lr: float) -> np.ndarray:
         """|1 - alpha lambda_i| for both eigenvalues: the factor one step shrinks (< 1) or
         stretches (> 1) the distance to the minimum along each principal direction."""
@@ -171,8 +176,13 @@ class GaussianWells(LossSurface):
 
 
 def gradient_descent(grad_fn: Callable[[np.ndarray], np.ndarray], theta0, lr, steps: int,
-                     max_norm: float = 1e6) -> np.ndarray:
+                     max_norm: float = 1e6, momentum: float = 0.0) -> np.ndarray:
     """Run theta_{t+1} = theta_t - alpha_t grad_fn(theta_t) and return the whole path.
+
+    With ``momentum`` beta > 0 it is Polyak's heavy ball,
+    theta_{t+1} = theta_t - alpha_t grad_fn(theta_t) + beta (theta_t - theta_{t-1}):
+    the step remembers the previous step (the velocity v_t = theta_t - theta_{t-1}, v_0 = 0).
+    ``lib.optim.SGD(momentum=beta)`` takes the same steps for a constant alpha.
 
     Parameters
     ----------
@@ -181,6 +191,7 @@ def gradient_descent(grad_fn: Callable[[np.ndarray], np.ndarray], theta0, lr, st
     lr : the learning rate alpha: a positive number, or a function t -> alpha_t (a schedule).
     steps : number of updates.
     max_norm : a run whose ||theta|| exceeds this has diverged; it stops there (no overflow).
+    momentum : beta in [0, 1); 0 is plain gradient descent.
 
     Returns
     -------
@@ -193,7 +204,10 @@ def gradient_descent(grad_fn: Callable[[np.ndarray], np.ndarray], theta0, lr, st
                          f"shape {theta.shape}.")
     if int(steps) != steps or steps < 0:
         raise ValueError(f"gradient_descent: steps must be a non-negative integer, got {steps!r}.")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"gradient_descent: momentum must be in [0, 1), got {momentum!r}.")
     schedule = lr if callable(lr) else (lambda t: lr)
+    velocity = np.zeros_like(theta)
     path = [theta.copy()]
     for t in range(int(steps)):          # each step needs the previous one: a loop is the point
         alpha = float(schedule(t))
@@ -204,7 +218,8 @@ def gradient_descent(grad_fn: Callable[[np.ndarray], np.ndarray], theta0, lr, st
         if g.shape != theta.shape:
             raise ValueError(f"gradient_descent: grad_fn returned shape {g.shape} for theta of "
                              f"shape {theta.shape}; they must match.")
-        theta = theta - alpha * g
+        velocity = momentum * velocity - alpha * g
+        theta = theta + velocity
         path.append(theta.copy())
         if not np.all(np.isfinite(theta)) or np.linalg.norm(theta) > max_norm:
             break

@@ -37,8 +37,9 @@ import numpy as np
 from lib.data.grid import grid_points
 from lib.nn import Identity, Layer, Linear, ReLU, Sequential, layers_of, mlp
 
-__all__ = ["random_relu_network", "relu_network_layers", "activation_patterns", "LineRegions",
-           "GridRegions", "regions_on_line", "regions_on_grid", "count_linear_regions"]
+__all__ = ["random_relu_network", "relu_network_layers", "activation_patterns",
+           "affine_fit_residual", "LineRegions", "GridRegions", "regions_on_line",
+           "regions_on_grid", "count_linear_regions"]
 
 
 def random_relu_network(sizes: list[int], rng: int | np.random.Generator = 0,
@@ -118,6 +119,24 @@ def activation_patterns(model: Layer, X) -> np.ndarray:
         raise ValueError(f"X has shape {X.shape}; the network expects "
                          f"(n, {layers[0][0].shape[1]}).")
     return _forward_patterns(layers, X)[1]
+
+
+def affine_fit_residual(model: Layer, X) -> float:
+    """Worst error of the best affine fit to the network on the inputs X (n, n_in).
+
+    Fits y ~ X C + d by least squares to the outputs y = model(X), shape (n, k), and returns
+    max |y - (X C + d)|. It is zero up to rounding exactly when the network is affine on the
+    points: inside one activation region of a ReLU network, but not across a kink. Needs more
+    points than n_in + 1 for the answer to mean anything.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or len(X) <= X.shape[1] + 1:
+        raise ValueError(f"affine_fit_residual: X must be (n, n_in) with n > n_in + 1 points, "
+                         f"got shape {X.shape}.")
+    y = np.asarray(model.forward(X), dtype=float)
+    design = np.hstack([X, np.ones((len(X), 1))])            # [x, 1]: slope and offset
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return float(np.max(np.abs(y - design @ coef)))
 
 
 @dataclass

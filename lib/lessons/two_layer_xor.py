@@ -49,7 +49,8 @@ def train_xor_network(hidden: int = 2, lr: float = 1.0, momentum: float = 0.9,
     """Learn a 2-``hidden``-1 sigmoid network on XOR by full-batch gradient descent.
 
     X, t default to the four points of the truth table. Binary cross-entropy on the logit,
-    SGD with momentum, initial weights drawn from ``rng`` (Xavier). Returns (model, history).
+    SGD with momentum, initial weights drawn from ``rng`` (LeCun: variance 1/n_in).
+    Returns (model, history).
     """
     if int(hidden) < 1:
         raise ValueError(f"hidden must be at least 1 neuron, got {hidden}.")

@@ -1,8 +1,8 @@
-"""A synthetic class of the graded exercises: submissions built from the real source notebooks
-(full solutions, the blank release, one correct piece, every kind of broken submission), and
-nbgrader run on a temporary course the way ``make`` runs it. Expected points come from the
-sources' cell metadata, never from the grader's output. Used by test_exercises (sequential
-nbgrader) and test_parallel_grading (grading.parallel).
+"""A temporary nbgrader course and a synthetic class, for the tests that grade with real nbgrader runs.
+
+``nbgrader(course, ...)`` runs nbgrader from the repository (so ``nbgrader_config.py`` applies) on
+the course folder ``course``; ``fill`` builds a submission from the released notebook and the
+source's solution cells; expected points come from the sources' cell metadata (``points``).
 """
 from __future__ import annotations
 
@@ -47,7 +47,6 @@ def points(assignment: str, grade_ids=None, auto_only=True) -> float:
     return total
 
 
-
 def fill(course: Path, assignment: str, ids=None, edits=None):
     """The released notebook with the solution cells ``ids`` (all if None) filled in from the source."""
     nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
@@ -75,6 +74,18 @@ def submit(course: Path, student: str, assignment: str, nb, name: str | None = N
     else:
         nbformat.write(nb, folder / (name or f"{assignment}.ipynb"))
 
+
+def auto_score(course: Path, assignment: str, db_url: str | None = None) -> dict[str, float]:
+    """Each student's autograded points, from the gradebook (the course's SQLite file by default)."""
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
+        out = {}
+        for s in gb.assignment_submissions(assignment):
+            out[s.student_id] = sum(g.auto_score or 0.0 for nb in s.notebooks for g in nb.grades)
+        return out
+
+
+# -- exercise 1's class: every kind of submission, with the points each must get ---------------
 
 A1 = "01_neurons_perceptron"
 ALL_01 = points(A1)
@@ -110,16 +121,3 @@ BROKEN_01 = {   # student -> (how the submission is built, autograded points it 
 def _without(nb, grade_id):
     nb.cells = [c for c in nb.cells if nbg_meta(c).get("grade_id") != grade_id]
     return nb
-
-
-def auto_score(course: Path, assignment: str, db_url: str | None = None) -> dict[str, float]:
-    """Each student's autograded points, read from the gradebook (the course's SQLite file by
-    default)."""
-    from nbgrader.api import Gradebook
-    with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
-        out = {}
-        for s in gb.assignment_submissions(assignment):
-            out[s.student_id] = sum(g.auto_score or 0.0 for nb in s.notebooks for g in nb.grades)
-        return out
-
-

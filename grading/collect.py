@@ -1,0 +1,191 @@
+"""Collect submissions into ``submitted/`` and record when each one arrived (``timestamp.txt``).
+
+    python -m grading.collect --from FOLDER [--root DIR]            FOLDER/<student>/<assignment>/...
+    python -m grading.collect --zip DOWNLOAD.zip --assignment ID     an LMS download (nbgrader zip_collect)
+
+nbgrader regrades a submission only when its ``timestamp.txt`` is newer than the one it graded
+(``autograded/<student>/<assignment>/timestamp.txt``), and computes lateness from it, so every
+route writes one:
+
+* a folder: the folder's own ``timestamp.txt`` if it has one (nbgrader's exchange writes it),
+  else the time the newest file in it was last modified;
+* an LMS zip: the time the LMS stamped on the file in the zip (taken as UTC); of two files of one
+  student for one notebook (a resubmission, ``name-1.ipynb``) the newer wins.
+
+What arrives is compared with what ``submitted/`` holds: the same files change nothing; different
+files that arrived later replace it (a resubmission, graded again by ``make autograde``); different
+files that arrived earlier are refused with a warning. Every version that arrives is also kept in
+``arrivals/<student>/<assignment>/<arrival time>/``, so nothing a student handed in is lost.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
+from nbgrader.utils import parse_utc
+
+TIMESTAMP = "timestamp.txt"
+IGNORED = {TIMESTAMP, ".ipynb_checkpoints", "__pycache__", ".DS_Store"}
+
+
+def read_timestamp(folder: Path) -> dt.datetime | None:
+    """The arrival time recorded in ``folder/timestamp.txt`` (UTC), or None."""
+    path = folder / TIMESTAMP
+    if not path.is_file() or not path.read_text().strip():
+        return None
+    when = parse_utc(path.read_text().strip())      # nbgrader's parser gives naive UTC
+    return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
+
+
+def write_timestamp(folder: Path, when: dt.datetime) -> None:
+    # nbgrader's own format (ZipCollectApp, the exchange): ISO with a space, in UTC
+    (folder / TIMESTAMP).write_text(when.astimezone(dt.timezone.utc).isoformat(" "))
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p.relative_to(folder) for p in folder.rglob("*")
+                  if p.is_file() and not IGNORED & set(p.relative_to(folder).parts))
+
+
+def same_files(a: Path, b: Path) -> bool:
+    """Do the two submission folders hold the same files with the same bytes (timestamps aside)?"""
+    files = _files(a)
+    return files == _files(b) and all(filecmp.cmp(a / f, b / f, shallow=False) for f in files)
+
+
+def arrival_time(folder: Path) -> dt.datetime:
+    """When a submission folder arrived: its timestamp.txt, else its newest file's modification time."""
+    recorded = read_timestamp(folder)
+    if recorded is not None:
+        return recorded
+    newest = max((folder / f).stat().st_mtime for f in _files(folder))
+    return dt.datetime.fromtimestamp(newest, dt.timezone.utc).replace(microsecond=0)
+
+
+def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
+    """Take one student's submission of one assignment into ``submitted/``; say what happened."""
+    if not _files(incoming):
+        return f"{student}/{assignment}: empty folder, ignored"
+    when = arrival_time(incoming)
+    dest = root / "submitted" / student / assignment
+    previous = read_timestamp(dest) if dest.is_dir() and _files(dest) else None
+    if dest.is_dir() and _files(dest):
+        if same_files(incoming, _original(root, student, assignment, dest)):
+            return f"{student}/{assignment}: unchanged"
+    kept = root / "arrivals" / student / assignment / when.strftime("%Y-%m-%dT%H%M%SZ")
+    if not kept.exists():
+        shutil.copytree(incoming, kept, ignore=shutil.ignore_patterns(*IGNORED))
+        write_timestamp(kept, when)
+    if dest.is_dir() and _files(dest):
+        if previous is not None and when <= previous:
+            return (f"{student}/{assignment}: WARNING: refused a different version that arrived "
+                    f"{when:%Y-%m-%d %H:%M} UTC, not after the one in submitted/ ({previous:%Y-%m-%d %H:%M} "
+                    f"UTC); it is kept in {kept.relative_to(root)}")
+        shutil.rmtree(dest)
+        what = "resubmitted"
+    else:
+        what = "new"
+    shutil.copytree(kept, dest)
+    return f"{student}/{assignment}: {what}, arrived {when:%Y-%m-%d %H:%M} UTC"
+
+
+def _original(root: Path, student: str, assignment: str, dest: Path) -> Path:
+    """What arrived for the submission now in ``dest`` (``make autograde`` may have added files to
+    ``dest``: a notebook copied under its right name), or ``dest`` itself if it came another way."""
+    when = read_timestamp(dest)
+    if when is not None:
+        kept = root / "arrivals" / student / assignment / when.strftime("%Y-%m-%dT%H%M%SZ")
+        if kept.is_dir():
+            return kept
+    return dest
+
+
+def collect_folder(root: Path, source: Path, assignments: list[str] | None = None) -> list[str]:
+    """Every ``source/<student>/<assignment>/`` (only the given assignments, if any)."""
+    if not source.is_dir():
+        raise SystemExit(f"{source} is not a folder of <student>/<assignment>/ submissions")
+    lines = []
+    for folder in sorted(p for p in source.glob("*/*") if p.is_dir()):
+        student, assignment = folder.parent.name, folder.name
+        if assignments and assignment not in assignments:
+            continue
+        lines.append(arrive(root, student, assignment, folder))
+    return lines
+
+
+class LmsFileNames(FileNameCollectorPlugin):
+    """nbgrader's file-name collector, plus the time the LMS stamped on each file in the zip."""
+
+    def collect(self, submitted_file: str):
+        info = super().collect(submitted_file)
+        if info is not None:
+            stamp = _zip_times(Path(submitted_file)).get(Path(submitted_file).name)
+            if stamp is not None:
+                info["timestamp"] = stamp.isoformat(" ")
+        return info
+
+
+def _zip_times(extracted_file: Path) -> dict[str, dt.datetime]:
+    """File name -> the time stored in the zip, for every archive of the assignment being collected
+    (``downloaded/<assignment>/archive/``, beside ``extracted/`` where the file was unpacked)."""
+    for parent in extracted_file.parents:
+        if (parent / "archive").is_dir() and parent.name != "archive":
+            times = {}
+            for archive in (parent / "archive").rglob("*.zip"):
+                with zipfile.ZipFile(archive) as zf:
+                    for info in zf.infolist():
+                        times[Path(info.filename).name] = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
+            return times
+    return {}
+
+
+def collect_zip(root: Path, download: Path, assignment: str, nbgrader: str) -> list[str]:
+    """Unpack an LMS download with ``nbgrader zip_collect`` into a staging folder, then take it in."""
+    if not download.is_file():
+        raise SystemExit(f"{download} is not a file")
+    downloaded = root / "downloaded" / assignment
+    for sub in ("archive", "extracted", "collected"):       # only this download, not the last one
+        shutil.rmtree(downloaded / sub, ignore_errors=True)
+    (downloaded / "archive").mkdir(parents=True)
+    shutil.copy2(download, downloaded / "archive" / download.name)
+    staging = downloaded / "collected"
+    subprocess.run([nbgrader, "zip_collect", assignment, "--force", f"--CourseDirectory.root={root}",
+                    f"--CourseDirectory.submitted_directory={staging.relative_to(root)}"],
+                   check=True, cwd=Path(__file__).resolve().parents[1])
+    return collect_folder(root, staging, [assignment])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    route = parser.add_mutually_exclusive_group(required=True)
+    route.add_argument("--from", dest="source", type=Path, help="a folder of <student>/<assignment>/")
+    route.add_argument("--zip", type=Path, help="a download from the LMS (needs --assignment)")
+    parser.add_argument("--assignment", nargs="*", default=None)
+    parser.add_argument("--root", type=Path, default=Path("."), help="the nbgrader course directory")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    if args.zip:
+        if not args.assignment or len(args.assignment) != 1:
+            parser.error("--zip needs exactly one --assignment")
+        nbgrader = str(Path(sys.executable).with_name("nbgrader"))
+        lines = collect_zip(root, args.zip.resolve(), args.assignment[0], nbgrader)
+    else:
+        lines = collect_folder(root, args.source.resolve(), args.assignment)
+    for line in lines:
+        print(line)
+    print(f"collected: {sum(': new' in l for l in lines)} new, {sum('resubmitted' in l for l in lines)} "
+          f"resubmitted, {sum('unchanged' in l for l in lines)} unchanged, "
+          f"{sum('WARNING' in l for l in lines)} refused")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

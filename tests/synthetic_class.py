@@ -76,7 +76,7 @@ def submit(course: Path, student: str, assignment: str, nb, name: str | None = N
 
 
 def auto_score(course: Path, assignment: str, db_url: str | None = None) -> dict[str, float]:
-    """Each student's autograded points, from the gradebook (the course's SQLite file by default)."""
+    """Each student's autograded points, from the gradebook (default: the course's SQLite)."""
     from nbgrader.api import Gradebook
     with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
         out = {}

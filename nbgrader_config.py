@@ -23,6 +23,7 @@ from grading.preprocessors import (AutograderNotes, HideHiddenTests, RestoreTest
                                    StderrIsNotFailure)
 from grading.rubric import HideRubric, ShowRubric
 from grading.sandbox import SandboxedExecute
+from grading.verdict import HiddenInputs, VerdictOutside
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 
@@ -52,9 +53,14 @@ c.LimitOutput.max_traceback = 60
 c.RestoreTestCells.add_missing_cells = True     # deleted test cells are put back and run
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreTestCells, CheckCellMetadata]
+# The verdict is computed outside the student's kernel (grading/verdict.py): HiddenInputs gives
+# each graded cell its per-student inputs before the notebook runs; VerdictOutside, right after
+# it ran, scores each graded cell from the values it handed out, against the instructor's
+# solution run in this process. Nothing the kernel printed or raised decides a score.
 c.Autograde.autograde_preprocessors = [
-    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, StderrIsNotFailure,
-    AutograderNotes, ShowRubric, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    HiddenInputs, SandboxedExecute, VerdictOutside, IgnorePattern, ClearMetadataPreprocessor,
+    LimitOutput, StderrIsNotFailure, AutograderNotes, ShowRubric, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata]
 
 # -- the sandbox: every submission's kernel runs in bubblewrap (grading/sandbox.py) -------------------
 # SandboxedExecute (above, in place of ResilientExecute) runs each kernel with only the Python

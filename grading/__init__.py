@@ -7,7 +7,10 @@
     report         the score table after autograding and the grades export (with status)
     rubric         the written parts' model answer and rubric: for the grader, not the student
     feedback       feedback pages: never stale silently, parts named, MathJax offline
-    parts          each graded cell's part name, as the notebook names it
+    part_names     each graded cell's part name, as the notebook names it
+    verdict        the grade computed outside the student's kernel, from the values it handed out
+    parts/         per assignment, each graded part's hidden inputs and judge
+    own_work       a static read of the student's cells: no library, no reflection
     preprocessors  nbgrader preprocessors that keep grading robust; ``notes`` their notes cell
     sandbox        every submission's kernel runs in bubblewrap with resource limits
     parallel       a class graded on Dask workers (``make autograde``); only it writes the gradebook
@@ -15,6 +18,6 @@
     merge          how the coordinator writes one student's grades: one transaction
 
 nbgrader does the grading (configured by ``nbgrader_config.py``); these pieces make one broken
-submission graded as what it is, its code away from everything but its own folder, and a term's resubmissions, deadlines, hand grading and
-feedback right by default.
+submission graded as what it is, a grade that student code cannot fake, and a term's
+resubmissions, deadlines, hand grading and feedback right by default.
 """

@@ -40,7 +40,7 @@ from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from grading.parts import source_part_names
+from grading.part_names import source_part_names
 
 REPO = Path(__file__).resolve().parents[1]
 MATHJAX = REPO / "node_modules" / "mathjax" / "es5" / "tex-svg.js"     # one file, fonts inside

@@ -3,14 +3,16 @@
 Autograde, sanitising step (replaces nbgrader's ``OverwriteCells``):
     RestoreTestCells   -- edited test cells are restored from the gradebook, deleted ones put back;
                           both are noted for the student.
-Autograde, executing step:
+Autograde, executing step (with ``grading.verdict``'s HiddenInputs before ResilientExecute and
+VerdictOutside right after it: the scores themselves are decided there, outside the kernel):
     ResilientExecute   -- a kernel that dies (``os._exit``, segfault, out of memory), or that ignores
                           the interrupt at the time limit, fails the cell it was running and every
                           cell after it, instead of failing the whole submission (left ungraded).
     StderrIsNotFailure -- text on stderr in a test cell (a warning) is shown as output, not scored 0
                           (nbgrader's ``determine_grade`` gives 0 for any stderr output).
     AutograderNotes    -- one Markdown cell at the top listing what happened: time-outs, a dead
-                          kernel, truncated output, warnings, restored cells.
+                          kernel, truncated output, warnings, restored cells (also from errors
+                          VerdictOutside turned into text).
 Feedback:
     HideHiddenTests    -- removes hidden test code from the feedback and shortens the tracebacks
                           of cells that hold hidden tests to their last line (the error message).
@@ -153,6 +155,18 @@ class StderrIsNotFailure(NbGraderPreprocessor):
         return cell, resources
 
 
+def _errors(cell):
+    """(ename, evalue) of every error the cell raised, including those VerdictOutside turned into
+    text (a graded cell's errors no longer score, but the notes still tell what happened)."""
+    from grading.verdict import RAISED
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            yield output.ename, output.evalue
+        elif output.output_type == "stream" and output.text.startswith(RAISED):
+            ename, _, evalue = output.text[len(RAISED):].partition(": ")
+            yield ename, evalue.rstrip("\n")
+
+
 class AutograderNotes(NbGraderPreprocessor):
     """Write what happened while running the notebook into the notes cell at the top."""
 
@@ -163,19 +177,20 @@ class AutograderNotes(NbGraderPreprocessor):
             if cell.cell_type != "code":
                 continue
             name = _cell_name(cell) if cell.metadata.get("nbgrader") else f"cell {index}"
-            for output in cell.get("outputs", []):
-                if output.output_type == "error" and output.ename in ("CellTimeoutError", "KeyboardInterrupt"):
+            for ename, evalue in _errors(cell):
+                if ename in ("CellTimeoutError", "KeyboardInterrupt"):
                     notes.append(f"{name} ran longer than the time limit and was stopped (an "
                                  "infinite loop?); it scored 0 if it is a test.")
-                elif output.output_type == "error" and output.ename == "KernelDied":
+                elif ename == "KernelDied":
                     notes.append(f"The kernel died while running {name}; the cells after it were "
                                  "not run and score 0.")
-                elif output.output_type == "error" and output.ename == "NotRun":
-                    notes.append(f"Some cells were not run ({output.evalue.split(': ', 1)[1]}); "
+                elif ename == "NotRun" and ": " in evalue:
+                    notes.append(f"Some cells were not run ({evalue.split(': ', 1)[1]}); "
                                  "they score 0.")
-                elif output.output_type == "error" and output.ename in ("SyntaxError", "IndentationError"):
+                elif ename in ("SyntaxError", "IndentationError"):
                     notes.append(f"{name} has a syntax error, so it did not run.")
-                elif output.output_type == "stream" and "... Output truncated ..." in output.text:
+            for output in cell.get("outputs", []):
+                if output.output_type == "stream" and "... Output truncated ..." in output.text:
                     notes.append(f"The output of {name} was very long and was truncated.")
         add_notes(nb, notes)
         return nb, resources

@@ -23,7 +23,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 
-from grading.parts import source_part_names
+from grading.part_names import source_part_names
 
 MISSING, AWAITING, GRADED = "missing", "awaiting hand grading", "graded"
 

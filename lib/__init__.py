@@ -8,7 +8,7 @@ The engine (what chapter 8's reader could rebuild; the chapters import it by the
 ``lib.losses``          MeanSquaredError, BinaryCrossEntropy, SoftmaxCrossEntropy
 ``lib.optim``           SGD (momentum, weight decay), Adam
 ``lib.train``           fit = train_epoch (shuffled mini-batches) + the loop; history; NaN stop
-``lib.gradcheck``       central differences (gradients, Hessians) and relative errors
+``lib.gradcheck``       central differences (gradients, Hessians), relative_error (the one definition)
 ``lib.data``            2-D data sets (``planar``), real MNIST digits (``mnist``), ``grid_points``
 ``lib.plot``            decision boundaries, training curves, digit images
 ======================  ==========================================================================
@@ -33,6 +33,7 @@ Around the engine:
 ``lib.lessons.computational_graph``   a 2-layer network's backward steps and what they reuse
 ``lib.playground``                    the TensorFlow playground: ``model`` and ``widget``
 ``lib.exercises.checks``              the visible checks of the graded exercises
+``lib.exercises.handin``              a graded cell's values handed to the grader as plain data
 ``lib.book``                          glue: numbers computed in a chapter, quoted in its text
 ``lib.diagrams``                      drawings made by code: a network from its weights, the loop
 ====================================  ============================================================

@@ -16,10 +16,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from nbgrader_course import (A1, ALL_01, ASSIGNMENTS, BIN, BROKEN_01, ENV, auto_score, body,
+                             cell_scores, fill, first_line_of_body, graded_cell, nbg_meta,
+                             nbgrader, points, submit)
 from notebook_runner import ROOT
 from solution_leaks import SecretIndex, document_text, find_leaks, read_secrets
-from synthetic_class import (A1, ALL_01, ASSIGNMENTS, BIN, BROKEN_01, ENV, auto_score, fill,
-                             nbg_meta, nbgrader, points, submit)
 
 from grading.submissions import prepare
 
@@ -52,19 +53,15 @@ def course(tmp_path_factory):
     for student, (build, _) in BROKEN_01.items():
         submit(course, student, A1, build(course),
                name=f"{A1}-Copy1.ipynb" if student == "renamed" else None)
-    # assignments 2-4: full and blank; a correct answer that warns (a sigmoid that overflows in the
-    # branch np.where discards); exactly one correct piece of the backpropagation exercise
+    # assignments 2-4: full and blank; a correct answer that warns; a softmax (part 3) that hands
+    # the work to the library; exactly one correct piece of the backpropagation exercise
     for assignment in ASSIGNMENTS[1:]:
         submit(course, "full", assignment, fill(course, assignment))
         submit(course, "blank", assignment, fill(course, assignment, ids=[]))
     submit(course, "warns", "02_losses_softmax", fill(course, "02_losses_softmax", edits={
-        "sigmoid": lambda s: re.sub(r"### BEGIN SOLUTION.*### END SOLUTION",
-                                    "return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))",
-                                    s, flags=re.DOTALL)}))
-    # a sigmoid that hands the work to the library: no credit for that piece, the rest counts
+        "sigmoid": first_line_of_body("import warnings; warnings.warn('a harmless warning')")}))
     submit(course, "uses_lib", "02_losses_softmax", fill(course, "02_losses_softmax", edits={
-        "sigmoid": lambda s: re.sub(r"### BEGIN SOLUTION.*### END SOLUTION", "return F.sigmoid(z)",
-                                    s, flags=re.DOTALL)}))
+        "softmax": body("return F.softmax(Z)")}))
     submit(course, "one_piece", "03_backpropagation",
            fill(course, "03_backpropagation", ids=["linear-backward"]))
     for assignment in ASSIGNMENTS:      # what `make autograde` runs first (renamed/missing notebooks)
@@ -104,19 +101,22 @@ def test_one_correct_piece_gets_exactly_its_points(course):
 
 def test_a_correct_answer_that_prints_warnings_keeps_its_points(course):
     assert auto_score(course, "02_losses_softmax")["warns"] == points("02_losses_softmax")
-    graded = nbformat.read(course / "autograded" / "warns" / "02_losses_softmax" / "02_losses_softmax.ipynb", 4)
-    test_cell = next(c for c in graded.cells if nbg_meta(c).get("grade_id") == "test-sigmoid")
+    test_cell = graded_cell(course, "warns", "02_losses_softmax", "test-sigmoid")
     printed = "".join(o.get("text", "") for o in test_cell.outputs)
-    assert "[stderr]" in printed and "RuntimeWarning" in printed, printed[:500]
+    assert "[stderr]" in printed and "a harmless warning" in printed, printed[:500]
 
 
-def test_calling_the_library_for_the_graded_piece_earns_nothing_for_it(course):
-    assert auto_score(course, "02_losses_softmax")["uses_lib"] == \
-        points("02_losses_softmax") - points("02_losses_softmax", ["test-sigmoid"])
-    graded = nbformat.read(course / "autograded" / "uses_lib" / "02_losses_softmax" / "02_losses_softmax.ipynb", 4)
-    test_cell = next(c for c in graded.cells if nbg_meta(c).get("grade_id") == "test-sigmoid")
-    errors = [o for o in test_cell.outputs if o.output_type == "error"]
-    assert errors and "lib.functional.sigmoid" in errors[0].evalue and "no credit" in errors[0].evalue
+def test_calling_the_library_earns_nothing_from_that_cell_on(course):
+    scores = cell_scores(course, "02_losses_softmax", "uses_lib")
+    # parts graded before the cell that calls the library keep their points; the rest score 0
+    assert scores == {g: (top if g in ("test-sigmoid", "test-bce") else 0.0, top)
+                      for g, (_, top) in scores.items()}, scores
+    test_cell = graded_cell(course, "uses_lib", "02_losses_softmax", "test-softmax")
+    printed = "".join(o.get("text", "") for o in test_cell.outputs)
+    assert "lib.functional.softmax" in printed and "no credit" in printed, printed[:800]
+    notes = nbformat.read(course / "autograded" / "uses_lib" / "02_losses_softmax" /
+                          "02_losses_softmax.ipynb", 4).cells[0].source
+    assert "uses `F` (the course library)" in notes, notes
 
 
 def test_every_broken_submission_is_graded_as_what_it_is_and_the_batch_goes_on(course):
@@ -160,9 +160,14 @@ def test_feedback_never_shows_hidden_tests(course):
     text = document_text(course / "feedback" / "kernel_dies" / A1 / f"{A1}.html")
     assert "with forbid(lib.nn.Linear.forward, piece=\"affine\"):" in text
     assert "kernel died" in text
-    # and the hidden tests were really in the graded notebook the feedback was made from
+    # and the hidden tests, with the inputs drawn for this student, were really in the graded
+    # notebook the feedback was made from; the feedback shows neither
     graded = (course / "autograded" / "full" / A1 / f"{A1}.ipynb").read_text()
     assert "BEGIN HIDDEN TESTS" in graded
+    drawn = re.search(r'handin\.cases\(\\"test-affine\\", \\"([A-Za-z0-9+/=]{40})', graded)
+    assert drawn, "the hidden inputs were filled in"
+    feedback = (course / "feedback" / "full" / A1 / f"{A1}.html").read_text()
+    assert drawn.group(1) not in feedback and "vnd.nn-course.values" not in feedback
 
 
 def test_export_lists_every_student(course):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from grading.parts import part_names
+from grading.part_names import part_names
 from grading.preprocessors import AutograderNotes, StderrIsNotFailure, consequence_notes
 
 

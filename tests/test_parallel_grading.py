@@ -4,7 +4,7 @@ A class of exercise 1 (full, blank, one piece, broken, missing, and one delibera
 submission) is graded twice: sequentially by plain ``nbgrader autograde`` on SQLite, and by
 grading.parallel on two Dask workers into a PostgreSQL gradebook, while one worker is SIGKILLed
 in the middle of the slow submission. Expected points come from the source notebook's metadata
-(synthetic_class) and from plain nbgrader, never from the code under test.
+(nbgrader_course) and from plain nbgrader, never from the code under test.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from nbgrader_course import A1, ALL_01, BROKEN_01, auto_score, fill, nbgrader, submit
 from notebook_runner import ROOT
 from postgres_server import create_database, postgres_server
-from synthetic_class import A1, ALL_01, BROKEN_01, auto_score, fill, nbgrader, submit
 
 from grading.submissions import prepare
 

@@ -28,7 +28,7 @@ import nbformat
 import pytest
 from notebook_runner import ROOT
 from solution_leaks import read_secrets
-from synthetic_class import ASSIGNMENTS, ENV, fill, nbgrader, points, submit
+from nbgrader_course import ASSIGNMENTS, ENV, fill, nbgrader, points, submit
 
 pytestmark = pytest.mark.slow
 

@@ -1,13 +1,16 @@
 """The checks behind the exercises' tests: readable verdicts, in the order you can fix them.
 
-Every graded exercise cell calls these functions. They compare what *your* function returned
-with a reference the test computed itself, and fail with an ``AssertionError`` that says what
-is wrong, in this order:
+Every graded exercise cell calls these functions: they are for learning, and run in your own
+notebook. (The grade is computed by the grader from the values your functions return, see
+``lib.exercises.handin``.) Each ``check_*`` compares what *your* function returned with a
+reference the test computed itself, returns nothing when it agrees, and otherwise raises an
+``AssertionError`` whose message says what is wrong, in this order:
 
 1. **type**   -- e.g. you returned ``None`` (a missing ``return``) or a list instead of an array;
 2. **shape**  -- e.g. ``(3, 4)`` where ``(4, 3)`` was expected (a missing transpose);
 3. **values** -- NaN/inf first, then the largest difference and where it is;
-4. **gradients** -- which of dW, db, dx is wrong and by how much (relative error).
+4. **gradients** -- which of dW, db, dx is wrong and by how much (``relative_error``, the one
+   definition in ``lib.gradcheck``: ||a - b|| / (||a|| + ||b||)).
 
 :func:`forbid` makes a test fail with a clear message when the piece being graded was
 delegated to the course library (``lib``): the point of an exercise is to write it yourself.
@@ -21,6 +24,8 @@ import types
 from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
+
+from lib.gradcheck import relative_error   # the one definition: ||a - b|| / (||a|| + ||b||)
 
 __all__ = ["check_array", "check_scalar", "check_int", "check_gradients", "relative_error",
            "forbid", "UsedLibraryImplementation", "CheckFailed"]
@@ -61,18 +66,6 @@ def _fail(message: str) -> None:
     # the message is what a student sees in the notebook; this frame is not (CheckFailed)
     __tracebackhide__ = True
     raise CheckFailed(message)
-
-
-def relative_error(a, b) -> float:
-    """||a - b|| / (||a|| + ||b||) over all entries (0.0 when both are zero).
-
-    Scale-free: 1e-7 or less means the two agree to about 7 digits; a wrong gradient gives
-    something near 1e-2 or far more. Taken over the whole array, so entries that are tiny
-    (e.g. tanh'(z) at large z) do not make round-off look like a mistake.
-    """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    denominator = np.linalg.norm(a) + np.linalg.norm(b)
-    return 0.0 if denominator == 0 else float(np.linalg.norm(a - b) / denominator)
 
 
 def _check_type_and_shape(name: str, got: Any, expected: np.ndarray) -> np.ndarray:

@@ -1,16 +1,20 @@
-"""A temporary nbgrader course and a synthetic class, for the tests that grade with real nbgrader runs.
+"""A throw-away nbgrader course for the grading tests: real nbgrader runs on real notebooks.
 
-``nbgrader(course, ...)`` runs nbgrader from the repository (so ``nbgrader_config.py`` applies) on
-the course folder ``course``; ``fill`` builds a submission from the released notebook and the
-source's solution cells; expected points come from the sources' cell metadata (``points``).
+The course folder is a temporary copy of solutions/source; nbgrader runs from the repository so
+that nbgrader_config.py applies. Expected points always come from the sources' cell metadata,
+never from the grader's output.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import nbformat
+
 from notebook_runner import ROOT
 
 ASSIGNMENTS = ["01_neurons_perceptron", "02_losses_softmax", "03_backpropagation",
@@ -22,10 +26,18 @@ ENV = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
 def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run nbgrader from the repository (so nbgrader_config.py applies) on the course in ``course``."""
     result = subprocess.run([str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={course}"],
-                            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
+                            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=1800)
     if check and result.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-4000:]}")
     return result
+
+
+def new_course(parent: Path) -> Path:
+    """A course with the four assignments released (and in its gradebook)."""
+    course = parent / "course"
+    shutil.copytree(ROOT / "solutions" / "source", course / "solutions" / "source")
+    nbgrader(course, "generate_assignment", "*")
+    return course
 
 
 def nbg_meta(cell) -> dict:
@@ -48,7 +60,8 @@ def points(assignment: str, grade_ids=None, auto_only=True) -> float:
 
 
 def fill(course: Path, assignment: str, ids=None, edits=None):
-    """The released notebook with the solution cells ``ids`` (all if None) filled in from the source."""
+    """The released notebook with the solution cells ``ids`` (all if None) filled in from the
+    source, then ``edits`` (grade_id -> function of the cell's source) applied."""
     nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
     solutions = {nbg_meta(c)["grade_id"]: c.source for c in source_nb(assignment).cells
                  if nbg_meta(c).get("solution") and c.cell_type == "code"}
@@ -66,6 +79,14 @@ def first_line_of_body(code: str):
     return lambda s: s.replace('"""\n', '"""\n    ' + code + "\n", 1)
 
 
+def body(code: str):
+    """An edit that replaces the answer region (solution, or the released placeholder) by ``code``."""
+    def edit(source):
+        pattern = r"### BEGIN SOLUTION.*### END SOLUTION|raise NotImplementedError\(\)"
+        return re.sub(pattern, lambda _: code.replace("\n", "\n    "), source, count=1, flags=re.DOTALL)
+    return edit
+
+
 def submit(course: Path, student: str, assignment: str, nb, name: str | None = None) -> None:
     folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
@@ -81,8 +102,31 @@ def auto_score(course: Path, assignment: str, db_url: str | None = None) -> dict
     with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
         out = {}
         for s in gb.assignment_submissions(assignment):
-            out[s.student_id] = sum(g.auto_score or 0.0 for nb in s.notebooks for g in nb.grades)
+            out[s.student_id] = round(sum(g.auto_score or 0.0 for nb in s.notebooks for g in nb.grades), 6)
         return out
+
+
+def cell_scores(course: Path, assignment: str, student: str) -> dict[str, tuple[float, float]]:
+    """grade_id -> (auto score, max score) of one student's graded cells, from the gradebook."""
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        sub = gb.find_submission(assignment, student)
+        return {g.name: (g.auto_score, g.max_score) for nb in sub.notebooks for g in nb.grades}
+
+
+def graded_cell(course: Path, student: str, assignment: str, grade_id: str):
+    graded = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb", 4)
+    return next(c for c in graded.cells if nbg_meta(c).get("grade_id") == grade_id)
+
+
+def tree_digest(root: Path, exclude=()) -> dict[str, str]:
+    """sha256 of every file under ``root`` (relative path -> digest), skipping ``exclude`` parts."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and not (set(rel.parts) & set(exclude)):
+            out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
 
 
 # -- exercise 1's class: every kind of submission, with the points each must get ---------------

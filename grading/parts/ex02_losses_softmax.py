@@ -1,0 +1,87 @@
+"""Exercise 2, losses and softmax: the graded parts.
+
+"Stable" is graded by values that every naive form gets wrong: logits where exp overflows
+(|z| up to 1e5), and sigmoid(z) for z in [-725, -710], where the true value is a tiny positive
+number (1e-315 to 1e-308) that 1 / (1 + exp(-z)) and 0.5 (1 + tanh(z / 2)) round to 0 (compared
+with a relative tolerance only: the stable forms keep 6 digits there). The test cells also run
+the student's function under ``np.errstate(over="raise")``, which stops the forms that overflow
+in a branch ``np.where`` throws away.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from grading.parts import Part, compare_all, paths
+
+EXACT = {"rtol": 1e-6, "atol": 0.0}
+
+
+def sigmoid_cases(rng):
+    visible = [{"z": [0.0, np.log(3), -np.log(3)]}, {"z": np.zeros((2, 2))}, {"z": [-1000.0, 1000.0]}]
+    extremes = np.concatenate([np.linspace(-40, 40, 41), [-720.0, -712.5, -800.0, 710.0, 1e5, -1e5],
+                               rng.uniform(-725, -710, 4)])
+    return visible + [{"z": rng.permutation(extremes).reshape(1, -1, 1)},
+                      {"z": rng.standard_normal((3, 4)) * 300}, {"z": rng.integers(-30, 30, 5)}]
+
+
+def sigmoid_judge(case, got, solution):
+    return compare_all(got, paths(solution["sigmoid"](case["z"])), **EXACT)
+
+
+def bce_cases(rng):
+    visible = [{"z": [0.0], "t": [1]}, {"z": [np.log(3), np.log(3)], "t": [1, 0]},
+               {"z": [1000.0], "t": [1]}, {"z": [-1000.0], "t": [1]}]
+    hidden = [{"z": rng.standard_normal(n) * scale, "t": rng.integers(0, 2, n)}
+              for n, scale in [(1, 1.0), (10, 3.0), (37, 50.0), (int(rng.integers(3, 9)), 800.0)]]
+    return visible + hidden
+
+
+def bce_judge(case, got, solution):
+    return compare_all(got, paths(solution["binary_cross_entropy"](case["z"], case["t"])), **EXACT)
+
+
+def _logits(rng, sizes):
+    return [{"Z": rng.standard_normal((n, K)) * scale} for n, K, scale in sizes]
+
+
+def softmax_cases(rng):
+    visible = [{"Z": [[0.0, np.log(2)]]}, {"Z": [[1000.0, 1000.0], [0.0, np.log(2)]]}]
+    return visible + _logits(rng, [(1, 2, 1.0), (4, 3, 2.0), (6, 10, 300.0),
+                                   (3, 2, float(rng.uniform(1000, 1e4)))])
+
+
+def softmax_judge(case, got, solution):
+    return compare_all(got, paths(solution["softmax"](case["Z"])), rtol=1e-9, atol=1e-300)
+
+
+def log_softmax_cases(rng):
+    visible = [{"Z": [[0.0, np.log(2)]]}, {"Z": [[0.0, -1000.0]]}]
+    # (no K = 1 case: its answer, 0, is a constant anyone can return)
+    return visible + _logits(rng, [(1, 2, 1.0), (5, 4, 3.0), (4, 7, float(rng.uniform(500, 5000)))])
+
+
+def log_softmax_judge(case, got, solution):
+    return compare_all(got, paths(solution["log_softmax"](case["Z"])), rtol=1e-9, atol=1e-9)
+
+
+def softmax_ce_cases(rng):
+    visible = [{"Z": np.zeros((2, 3)), "t": [0, 2]},
+               {"Z": np.random.default_rng(0).standard_normal((4, 5)), "t": [1, 0, 4, 1]}]
+    hidden = []
+    for n, K, scale in [(1, 2, 1.0), (7, 4, 2.0), (3, 10, 400.0), (2, 3, 1e4)]:
+        hidden.append({"Z": rng.standard_normal((n, K)) * scale, "t": rng.integers(0, K, n)})
+    return visible + hidden
+
+
+def softmax_ce_judge(case, got, solution):
+    return compare_all(got, paths(solution["softmax_cross_entropy"](case["Z"], case["t"])),
+                       rtol=1e-8, atol=1e-12)
+
+
+PARTS = {
+    "test-sigmoid": Part(sigmoid_cases, sigmoid_judge, visible=3),
+    "test-bce": Part(bce_cases, bce_judge, visible=4),
+    "test-softmax": Part(softmax_cases, softmax_judge, visible=2),
+    "test-log-softmax": Part(log_softmax_cases, log_softmax_judge, visible=2),
+    "test-softmax-ce": Part(softmax_ce_cases, softmax_ce_judge, visible=2),
+}

@@ -1,0 +1,127 @@
+"""Exercise 4, approximation and depth: the graded parts (judged on the returned networks)."""
+from __future__ import annotations
+
+import numpy as np
+
+from grading.parts import Part, scalar
+
+# functions of part 1 as NumPy expressions in x: the test cell evaluates the same text
+FUNCTIONS = ["np.sin(2 * np.pi * x)", "x ** 2", "np.abs(x - 0.3)", "np.cos(3 * x) + 2",
+             "5 * np.ones_like(x)", "np.exp(-x) * np.sin(5 * x)", "np.tanh(4 * x)"]
+
+
+def bump_cases(rng):
+    visible = [{"f": FUNCTIONS[0], "a": 0.0, "b": 1.0, "n_units": 100}]
+    hidden = [{"f": FUNCTIONS[1], "a": -1.0, "b": 1.0, "n_units": 60},
+              {"f": FUNCTIONS[2], "a": 0.0, "b": 1.0, "n_units": 40},
+              {"f": FUNCTIONS[3], "a": -2.0, "b": 1.0, "n_units": 150},
+              {"f": FUNCTIONS[4], "a": 2.0, "b": 3.0, "n_units": 10}]
+    for f in rng.choice(FUNCTIONS[5:], 2, replace=False):
+        a = float(np.round(rng.uniform(-2, 0), 2))
+        hidden.append({"f": str(f), "a": a, "b": a + float(np.round(rng.uniform(1, 3), 2)),
+                       "n_units": int(rng.integers(30, 120))})
+    return visible + hidden
+
+
+def bump_judge(case, got, solution):
+    activation = got.get("out.activation")
+    if activation is None or activation.dtype.kind != "U" or str(activation) not in ("sigmoid", "relu"):
+        return ["`activation` should be the string 'sigmoid' or 'relu'"]
+    arrays = {}
+    for key in ("w", "b", "c"):
+        value = got.get(f"out.{key}")
+        if value is None or value.dtype.kind not in "fi" or not np.all(np.isfinite(value)):
+            return [f"`{key}` is missing or not a finite real array"]
+        arrays[key] = value.ravel().astype(float)
+    c0 = scalar(got, "out.c0", kinds="fi")
+    if c0 is None or not np.isfinite(c0):
+        return ["`c0` should be one finite number"]
+    m = arrays["w"].size
+    if not arrays["b"].size == arrays["c"].size == m:
+        return ["w, b and c should all have one entry per hidden unit"]
+    n_units, a, b = int(case["n_units"]), float(case["a"]), float(case["b"])
+    if m > n_units:
+        return [f"{m} hidden units where at most {n_units} are allowed"]
+    f = eval("lambda x: " + str(case["f"]), {"np": np})       # the instructor's text, not the student's
+    x = np.linspace(a, b, 4001)
+    fx = f(x)
+    slope = np.max(np.abs(np.diff(fx) / np.diff(x)))
+    allowed = max(1.25 * (b - a) * slope / n_units, 1e-6)
+    net = dict(arrays, activation=str(activation), c0=c0)
+    error = float(np.max(np.abs(solution["evaluate_shallow"](net, x) - fx)))
+    return [] if error <= allowed else [f"max error {error:.4f}; at most {allowed:.4f} is required"]
+
+
+def _random_layers(rng, sizes):
+    return [(rng.standard_normal((o, i)), rng.standard_normal(o)) for i, o in zip(sizes[:-1], sizes[1:])]
+
+
+def _case(layers, x0, x1):
+    case = {"depth": len(layers), "x0": x0, "x1": x1}
+    for i, (W, b) in enumerate(layers):
+        case[f"W{i}"], case[f"b{i}"] = W, b
+    return case
+
+
+def regions_cases(rng):
+    line = [(np.array([[1.0], [-1.0], [2.0], [1.0]]), np.array([-0.2, 0.5, -1.4, -3.0])),
+            (np.array([[1.0, 1.0, 1.0, 1.0]]), np.array([0.0]))]
+    visible = [_case(line, [0.0], [1.0]), _case(line, [0.0], [0.6]),
+               _case([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))], [-1.0, -1.0], [1.0, 1.0])]
+    hidden = []
+    for d, widths in [(1, [5]), (2, [8, 8]), (3, [6, 6, 6]), (2, [int(rng.integers(3, 12))] * 4)]:
+        hidden.append(_case(_random_layers(rng, [d] + widths + [1]), rng.standard_normal(d) * 3,
+                            rng.standard_normal(d) * 3))
+    return visible + hidden
+
+
+def regions_judge(case, got, solution):
+    layers = [(case[f"W{i}"], case[f"b{i}"]) for i in range(int(case["depth"]))]
+    expected = solution["count_regions_on_line"](layers, case["x0"], case["x1"])
+    count = scalar(got, "out", kinds="iu")
+    if count is None:
+        return ["the count should be one int"]
+    return [] if count == expected else ["wrong number of regions"]
+
+
+def tent_cases(rng):
+    return [{"L": 1}, {"L": 2}] + [{"L": int(L)} for L in (3, 5, 9, int(rng.integers(4, 8)))]
+
+
+def _tent(x, L):
+    for _ in range(L):
+        x = np.minimum(2 * x, 2 - 2 * x)
+    return x
+
+
+def tent_judge(case, got, solution):
+    L = int(case["L"])
+    layers = []
+    while f"out.{len(layers)}.0" in got:
+        prefix = f"out.{len(layers)}"
+        W, b = got[f"{prefix}.0"], got.get(f"{prefix}.1")
+        if b is None or W.dtype.kind not in "fi" or b.dtype.kind not in "fi" or W.ndim != 2 or b.ndim != 1:
+            return [f"layer {len(layers) + 1} should be a pair (W, b) of real arrays, W 2-D and b 1-D"]
+        layers.append((W.astype(float), b.astype(float)))
+    if not layers:
+        return ["tent_network should return a list of (W, b) pairs"]
+    if len(layers) > L + 1:
+        return [f"{len(layers)} layers; at most {L + 1} are allowed"]
+    widths = [W.shape[0] for W, _ in layers[:-1]]
+    if any(w > 3 for w in widths):
+        return [f"hidden layers of widths {widths}; at most 3 units each"]
+    x = np.linspace(0, 1, 2 ** L * 16 + 1)
+    try:
+        y = solution["relu_network"](layers, x.reshape(-1, 1))
+    except ValueError:
+        return ["the layers' shapes do not fit together (input and output of size 1)"]
+    if y.shape != (x.size, 1) or not np.allclose(y.ravel(), _tent(x, L), rtol=0, atol=1e-9):
+        return [f"the network does not compute the tent map composed {L} times on [0, 1]"]
+    return []
+
+
+PARTS = {
+    "test-bump-network": Part(bump_cases, bump_judge, visible=1),
+    "test-count-regions": Part(regions_cases, regions_judge, visible=3),
+    "test-tent-network": Part(tent_cases, tent_judge, visible=2),
+}

@@ -1,0 +1,243 @@
+"""The verdict, computed outside the student's kernel (trusted side of grading).
+
+Autograde, before executing (``HiddenInputs``): each graded test cell's hand-out line
+``handin.cases("<grade_id>")`` gets the inputs of that part, drawn here with a seed made from the
+student, the assignment and the part (a re-grade draws the same ones).
+
+Autograde, right after executing (``VerdictOutside``): the values the kernel handed out (see
+``lib/exercises/handin.py``) are decoded as plain arrays, checked (dtype, shape, finite) and
+compared with reference values computed HERE, in the grading process, by the instructor's
+solution from ``solutions/source`` (the kernel never sees it). Each hidden case that agrees earns
+its share of the cell's points (the visible tests' cases are judged and reported, not scored);
+the cell's outputs are rewritten so that nbgrader's ``determine_grade`` scores exactly that:
+
+    full points -> stdout only;  partial -> an execute_result holding the score;  0 -> an error.
+
+What the kernel did otherwise (its errors, stderr, execute_results, a test cell that "passed")
+decides nothing: no values, no points. A graded code cell with no verdict defined scores 0.
+Code the student wrote that reaches for the course library or Python's reflection
+(``grading.own_work``) voids every part graded after it.
+"""
+from __future__ import annotations
+
+import binascii
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import nbformat
+import numpy as np
+from nbformat.v4 import new_output
+from traitlets import Bool, Unicode
+
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from grading.own_work import library_names, find_violations
+from grading.parts import PARTS, Part
+from grading.notes import add_notes
+from lib.exercises.handin import VALUES_MIME, decode_array, decode_inputs, encode_inputs
+
+HANDOUT = re.compile(r'handin\.cases\("(?P<grade_id>[\w-]+)"\)')
+
+
+def draw_seed(salt: str, assignment: str, student: str, grade_id: str) -> int:
+    """A stable 64-bit seed per course, assignment, student and part."""
+    digest = hashlib.sha256(f"{salt}/{assignment}/{student}/{grade_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def part_inputs(part: Part, seed: int) -> tuple[str, list[dict[str, np.ndarray]]]:
+    """The encoded inputs of a part and the same inputs as the kernel will decode them."""
+    encoded = encode_inputs(part.cases(np.random.default_rng(seed)))
+    return encoded, decode_inputs(encoded)
+
+
+class _CoursePreprocessor(NbGraderPreprocessor):
+    """What both preprocessors need to know about the course being graded."""
+
+    salt = Unicode("", help="Mixed into the seeds of the hidden inputs (default: the course id). "
+                   "Keep it private to make the inputs unpredictable.").tag(config=True)
+
+    def _setup(self, resources):
+        info = resources["nbgrader"]
+        self._assignment, self._student = info["assignment"], info["student"]
+        self._notebook = info["notebook"]
+        self._parts = PARTS.get(self._assignment, {})
+        self._salt = self.salt or str(self.config.CourseDirectory.get("course_id", "course"))
+
+    def _seed(self, grade_id):
+        return draw_seed(self._salt, self._assignment, self._student, grade_id)
+
+    def _source_path(self, resources) -> Path:
+        url = urlparse(resources["nbgrader"]["db_url"])
+        root = Path(url.path).parent if url.scheme == "sqlite" else Path(os.getcwd())
+        source = self.config.CourseDirectory.get("source_directory", "source")
+        return root / source / self._assignment / f"{self._notebook}.ipynb"
+
+
+class HiddenInputs(_CoursePreprocessor):
+    """Fill each graded cell's ``handin.cases("<grade_id>")`` with that part's inputs."""
+
+    def preprocess(self, nb, resources):
+        self._setup(resources)
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in self._parts:
+            encoded, _ = part_inputs(self._parts[grade_id], self._seed(grade_id))
+            cell.source = HANDOUT.sub(
+                lambda m: f'handin.cases("{grade_id}", "{encoded}")'
+                if m["grade_id"] == grade_id else m[0], cell.source)
+        return cell, resources
+
+
+_SOLUTIONS: dict[tuple[str, float], dict] = {}
+
+
+def solution_namespace(path: Path) -> dict:
+    """Run the instructor's notebook (every code cell but the tests) in THIS process, once."""
+    key = (str(path), path.stat().st_mtime)
+    if key not in _SOLUTIONS:
+        nb = nbformat.read(path, as_version=4)
+        namespace: dict = {"__name__": "instructor_solution"}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
+                continue
+            if any(line.lstrip().startswith(("%", "!")) for line in cell.source.splitlines()):
+                continue                # the Colab set-up cell: nothing to install here
+            exec(compile(cell.source, f"<{path.name}: {meta.get('grade_id')}>", "exec"), namespace)
+        _SOLUTIONS[key] = namespace
+    return _SOLUTIONS[key]
+
+
+def received_values(cell, grade_id: str) -> tuple[dict[int, dict[str, np.ndarray]], list[str]]:
+    """The values the kernel handed out in this cell, by case (the first report of a case wins)."""
+    by_case: dict[int, dict[str, np.ndarray]] = {}
+    problems = []
+    for output in cell.get("outputs", []):
+        payload = output.get("data", {}).get(VALUES_MIME) if output.output_type == "display_data" else None
+        if payload is None:
+            continue
+        try:
+            if isinstance(payload, str):
+                payload = json.loads(payload)
+            if payload.get("grade_id") != grade_id or not isinstance(payload.get("case"), int):
+                continue
+            case = payload["case"]
+            if case in by_case:
+                continue
+            by_case[case] = {str(k): decode_array(v) for k, v in dict(payload.get("values", {})).items()}
+            if payload.get("error"):
+                problems.append(f"case {case + 1}: {str(payload['error'])[:200]}")
+        except (AttributeError, TypeError, ValueError, KeyError, OSError, binascii.Error) as error:
+            problems.append(f"a value could not be read ({type(error).__name__})")
+    return by_case, problems
+
+
+RAISED = "[your code raised] "       # how a kernel error is shown once it no longer scores
+
+
+def _kernel_outputs_as_text(outputs) -> list:
+    """What the kernel printed, kept for the student as text; nothing of it can score.
+
+    Errors become stdout lines starting with RAISED (AutograderNotes reads them); stderr stays
+    stderr for StderrIsNotFailure to relabel (left alone, it could only cost points)."""
+    kept = []
+    for output in outputs:
+        if output.output_type == "stream":
+            kept.append(new_output("stream", name=output.name, text=output.text))
+        elif output.output_type == "error":
+            kept.append(new_output("stream", name="stdout", text=f"{RAISED}{output.get('ename', 'Error')}: "
+                                   f"{output.get('evalue', '')}\n"))
+    return kept
+
+
+def verdict_outputs(outputs, score: float, points: float, lines: list[str], execution_count):
+    """The cell's new outputs: the kernel's text, then the verdict in the form nbgrader scores."""
+    kept = _kernel_outputs_as_text(outputs)
+    text = f"Grader: {score:g} of {points:g} points." + "".join(f"\n  - {line}" for line in lines)
+    if score >= points:
+        kept.append(new_output("stream", name="stdout", text=text + "\n"))
+    elif score <= 0:
+        kept.append(new_output("error", ename="NotGraded" if not lines else "GradedWrong",
+                               evalue=text, traceback=[text]))
+    else:
+        kept.append(new_output("stream", name="stdout", text=text + "\n"))
+        kept.append(new_output("execute_result", data={"text/plain": repr(score)}, metadata={},
+                               execution_count=execution_count))
+    return kept
+
+
+class VerdictOutside(_CoursePreprocessor):
+    """Score every graded test cell from the values it handed out, against trusted references."""
+
+    own_work = Bool(True, help="Give no points after student code that uses the course library or "
+                    "Python reflection (grading/own_work.py). Off only in the tests that show the "
+                    "verdict alone holds against tampering inside the kernel.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self._setup(resources)
+        self._source = self._source_path(resources)
+        self._solution = None
+        violations = find_violations(nb, library_names(self._source)) if self.own_work else {}
+        first = nb.cells[min(violations)] if violations else None
+        add_notes(nb, [f"Cell {i + 1} of your notebook {what}; every part graded after it scores 0 "
+                       "(write the graded pieces yourself, with NumPy)."
+                       for i, what in sorted(violations.items())][:5])
+        # the notes cell may have moved every cell down by one: find the first offender again
+        self._void_after = None if first is None else next(
+            i for i, c in enumerate(nb.cells) if c is first)
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
+            return cell, resources
+        grade_id = cell.metadata.nbgrader.get("grade_id")
+        points = float(cell.metadata.nbgrader.get("points", 0))
+        part = self._parts.get(grade_id)
+        if part is None:
+            score, lines = 0.0, [f"no trusted verdict is defined for `{grade_id}` (tell your instructor)"]
+        elif self._void_after is not None and index > self._void_after:
+            score, lines = 0.0, ["your notebook's own code uses the course library or Python "
+                                 "reflection before this part (see the notes at the top)"]
+        else:
+            score, lines = self._judge(part, grade_id, cell, points)
+        cell.outputs = verdict_outputs(cell.get("outputs", []), score, points, lines,
+                                       cell.get("execution_count"))
+        self.log.info("verdict for %s/%s %s: %g of %g", self._student, self._assignment, grade_id,
+                      score, points)
+        return cell, resources
+
+    def _judge(self, part: Part, grade_id: str, cell, points: float):
+        if self._solution is None:
+            self._solution = solution_namespace(self._source)
+        _, inputs = part_inputs(part, self._seed(grade_id))
+        got, problems = received_values(cell, grade_id)
+        passed_hidden, lines = 0, list(problems)
+        for i, case in enumerate(inputs):
+            name = f"case {i + 1}" + (" (a visible test)" if i < part.visible else " (hidden)")
+            if i not in got:
+                lines.append(f"{name}: no values were handed out (your code raised an error, or "
+                             "did not run)")
+                continue
+            try:
+                with np.errstate(all="ignore"):
+                    wrong = part.judge(case, got[i], self._solution)
+            except Exception as error:       # values so malformed the judge trips: not a pass
+                self.log.warning("judging %s %s: %r", grade_id, name, error)
+                wrong = ["the values handed out could not be judged (malformed)"]
+            if wrong:
+                lines.append(f"{name}: {'; '.join(wrong)}")
+            elif i >= part.visible:
+                passed_hidden += 1
+        # the visible tests' cases are judged and reported, but only the hidden ones score: an
+        # answer hard-coded for the visible inputs earns nothing
+        hidden = len(inputs) - part.visible
+        score = round(points * passed_hidden / hidden, 4) if hidden > 0 else 0.0
+        return score, lines[:12]

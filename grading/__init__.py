@@ -13,6 +13,9 @@
     own_work       a static read of the student's cells: no library, no reflection
     preprocessors  nbgrader preprocessors that keep grading robust; ``notes`` their notes cell
     sandbox        every submission's kernel runs in bubblewrap with resource limits
+    parallel       a class graded on Dask workers (``make autograde``); only it writes the gradebook
+    scratch        what a worker does: one submission graded in a private scratch course
+    merge          how the coordinator writes one student's grades: one transaction
 
 nbgrader does the grading (configured by ``nbgrader_config.py``); these pieces make one broken
 submission graded as what it is, a grade that student code cannot fake, and a term's

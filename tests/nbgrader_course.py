@@ -96,9 +96,10 @@ def submit(course: Path, student: str, assignment: str, nb, name: str | None = N
         nbformat.write(nb, folder / (name or f"{assignment}.ipynb"))
 
 
-def auto_score(course: Path, assignment: str) -> dict[str, float]:
+def auto_score(course: Path, assignment: str, db_url: str | None = None) -> dict[str, float]:
+    """Each student's autograded points, from the gradebook (default: the course's SQLite)."""
     from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
         out = {}
         for s in gb.assignment_submissions(assignment):
             out[s.student_id] = round(sum(g.auto_score or 0.0 for nb in s.notebooks for g in nb.grades), 6)
@@ -126,3 +127,41 @@ def tree_digest(root: Path, exclude=()) -> dict[str, str]:
         if path.is_file() and not (set(rel.parts) & set(exclude)):
             out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+# -- exercise 1's class: every kind of submission, with the points each must get ---------------
+
+A1 = "01_neurons_perceptron"
+ALL_01 = points(A1)
+BROKEN_01 = {   # student -> (how the submission is built, autograded points it must get)
+    "full": (lambda c: fill(c, A1), ALL_01),
+    "blank": (lambda c: fill(c, A1, ids=[]), 0.0),
+    "one_piece": (lambda c: fill(c, A1, ids=["affine"]), points(A1, ["test-affine"])),
+    "syntax_error": (lambda c: fill(c, A1, edits={"affine": lambda s: s.replace(
+        "def affine(X, W, b):", "def affine(X, W, b)")}), ALL_01 - points(A1, ["test-affine"])),
+    # perceptron_train calls perceptron_update, so both are lost
+    "exception": (lambda c: fill(c, A1, edits={"perceptron-update": first_line_of_body(
+        "raise ValueError('oops')")}), points(A1, ["test-affine"])),
+    "infinite_loop": (lambda c: fill(c, A1, edits={"perceptron-train": first_line_of_body(
+        "while True: pass")}), ALL_01 - points(A1, ["test-perceptron-train"])),
+    # an infinite loop that swallows the interrupt sent at the time limit (a bare `except:`)
+    "stubborn_loop": (lambda c: fill(c, A1, edits={"perceptron-train": first_line_of_body(
+        "while True:\n        try:\n            sum(range(10 ** 5))\n        except:\n            pass")}),
+        ALL_01 - points(A1, ["test-perceptron-train"])),
+    "kernel_dies": (lambda c: fill(c, A1, edits={"perceptron-update": first_line_of_body(
+        "import os; os._exit(1)")}), points(A1, ["test-affine"])),
+    "huge_output": (lambda c: fill(c, A1, edits={"affine": first_line_of_body(
+        "print('x' * 80 + '\\n' * 20000)")}), ALL_01),
+    "warns": (lambda c: fill(c, A1, edits={"affine": first_line_of_body(
+        "import warnings; warnings.warn('a harmless warning')")}), ALL_01),
+    "deleted_test": (lambda c: _without(fill(c, A1), "test-affine"), ALL_01),
+    "edited_test": (lambda c: fill(c, A1, ids=["perceptron-update", "perceptron-train"], edits={
+        "test-affine": lambda s: "print('all tests pass')"}), ALL_01 - points(A1, ["test-affine"])),
+    "renamed": (lambda c: fill(c, A1), ALL_01),
+    "missing": (lambda c: None, 0.0),
+}
+
+
+def _without(nb, grade_id):
+    nb.cells = [c for c in nb.cells if nbg_meta(c).get("grade_id") != grade_id]
+    return nb

@@ -16,8 +16,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nbgrader_course import (ASSIGNMENTS, BIN, ENV, auto_score, body, cell_scores, fill,
-                             first_line_of_body, graded_cell, nbg_meta, nbgrader, points, submit)
+from nbgrader_course import (A1, ALL_01, ASSIGNMENTS, BIN, BROKEN_01, ENV, auto_score, body,
+                             cell_scores, fill, first_line_of_body, graded_cell, nbg_meta,
+                             nbgrader, points, submit)
 from notebook_runner import ROOT
 from solution_leaks import SecretIndex, document_text, find_leaks, read_secrets
 
@@ -36,43 +37,9 @@ def secrets_of(assignment: str) -> SecretIndex:
 
 # -- the synthetic class ----------------------------------------------------------------------------
 
-A1 = "01_neurons_perceptron"
-ALL_01 = points(A1)
-BROKEN_01 = {   # student -> (how the submission is built, autograded points it must get)
-    "full": (lambda c: fill(c, A1), ALL_01),
-    "blank": (lambda c: fill(c, A1, ids=[]), 0.0),
-    "one_piece": (lambda c: fill(c, A1, ids=["affine"]), points(A1, ["test-affine"])),
-    "syntax_error": (lambda c: fill(c, A1, edits={"affine": lambda s: s.replace(
-        "def affine(X, W, b):", "def affine(X, W, b)")}), ALL_01 - points(A1, ["test-affine"])),
-    # perceptron_train calls perceptron_update, so both are lost
-    "exception": (lambda c: fill(c, A1, edits={"perceptron-update": first_line_of_body(
-        "raise ValueError('oops')")}), points(A1, ["test-affine"])),
-    "infinite_loop": (lambda c: fill(c, A1, edits={"perceptron-train": first_line_of_body(
-        "while True: pass")}), ALL_01 - points(A1, ["test-perceptron-train"])),
-    # an infinite loop that swallows the interrupt sent at the time limit (a bare `except:`)
-    "stubborn_loop": (lambda c: fill(c, A1, edits={"perceptron-train": first_line_of_body(
-        "while True:\n        try:\n            sum(range(10 ** 5))\n        except:\n            pass")}),
-        ALL_01 - points(A1, ["test-perceptron-train"])),
-    "kernel_dies": (lambda c: fill(c, A1, edits={"perceptron-update": first_line_of_body(
-        "import os; os._exit(1)")}), points(A1, ["test-affine"])),
-    "huge_output": (lambda c: fill(c, A1, edits={"affine": first_line_of_body(
-        "print('x' * 80 + '\\n' * 20000)")}), ALL_01),
-    "warns": (lambda c: fill(c, A1, edits={"affine": first_line_of_body(
-        "import warnings; warnings.warn('a harmless warning')")}), ALL_01),
-    "deleted_test": (lambda c: _without(fill(c, A1), "test-affine"), ALL_01),
-    "edited_test": (lambda c: fill(c, A1, ids=["perceptron-update", "perceptron-train"], edits={
-        "test-affine": lambda s: "print('all tests pass')"}), ALL_01 - points(A1, ["test-affine"])),
-    "renamed": (lambda c: fill(c, A1), ALL_01),
-    "missing": (lambda c: None, 0.0),
-}
 NOTES = {"kernel_dies": "kernel died", "infinite_loop": "time limit", "stubborn_loop": "time limit", "renamed": "submitted as",
          "missing": "No notebook", "edited_test": "had been edited", "deleted_test": "was missing",
          "huge_output": "truncated", "warns": "printed warnings", "syntax_error": "syntax error"}
-
-
-def _without(nb, grade_id):
-    nb.cells = [c for c in nb.cells if nbg_meta(c).get("grade_id") != grade_id]
-    return nb
 
 
 @pytest.fixture(scope="module")

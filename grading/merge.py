@@ -40,8 +40,14 @@ def merge_student(db_url: str, course_id: str, course_root: str | Path, result: 
 
 
 def _write_rows(db_url: str, course_id: str, assignment: str, student: str, rows: dict) -> None:
-    from nbgrader.api import (Comment, Grade, Gradebook, MissingEntry, SubmittedAssignment,
-                              SubmittedNotebook)
+    from nbgrader.api import (
+        Comment,
+        Grade,
+        Gradebook,
+        MissingEntry,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
     with Gradebook(db_url, course_id) as gb:
         db = gb.db
         try:

@@ -114,7 +114,8 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
     course_id = config.CourseDirectory.get("course_id", "default_course")
     db_url = (db_url or config.CourseDirectory.get("db_url")
               or f"sqlite:///{course_root / 'gradebook.db'}")
-    prepare(course_root, assignment, students=roster(db_url, course_id))  # renamed/missing notebooks
+    # renamed or missing notebooks made gradeable; a student who handed nothing in stays missing
+    prepare(course_root, assignment)
     to_grade = submissions_to_grade(course_root, assignment, db_url, course_id, students, force)
     print(f"{assignment}: {len(to_grade)} submission(s) to grade", file=out, flush=True)
     report = {"graded": {}, "failed": {}}
@@ -172,12 +173,6 @@ def local_cluster(workers: int | None = None):
     return LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
                         host="127.0.0.1", dashboard_address=None)
 
-
-def roster(db_url: str, course_id: str) -> list[str]:
-    """The student ids in the gradebook (each gets graded, a blank notebook if nothing came)."""
-    from nbgrader.api import Gradebook
-    with Gradebook(db_url, course_id) as gb:
-        return [s.id for s in gb.students]
 
 
 def main(argv: list[str] | None = None) -> int:

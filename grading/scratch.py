@@ -88,8 +88,9 @@ def autograde_in_scratch(config_dir: str, course_root: str, assignment: str, stu
         graded = scratch / "autograded" / student / assignment
         if result["ok"] and graded.is_dir():
             result["rows"] = read_rows(f"sqlite:///{db}", assignment, student)
-            result["files"] = {str(p.relative_to(graded)): (p.read_bytes(), p.stat().st_mode & 0o777)
-                               for p in sorted(graded.rglob("*")) if p.is_file()}
+            result["files"] = {
+                str(p.relative_to(graded)): (p.read_bytes(), p.stat().st_mode & 0o777)
+                for p in sorted(graded.rglob("*")) if p.is_file()}
         else:
             result["ok"] = False
         result["seconds"] = time.perf_counter() - start

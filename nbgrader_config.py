@@ -12,16 +12,28 @@ import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.converters import GenerateAssignment
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
-                                    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
-                                    OverwriteKernelspec, SaveAutoGrades)
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
 from sqlalchemy.exc import SAWarning
 
 import book_ext
 from book_ext.exercise_release import PinEngine
 from grading.feedback import TEMPLATES, FeedbackParts
-from grading.preprocessors import (AutograderNotes, HideHiddenTests, RestoreTestCells,
-                                   StderrIsNotFailure)
+from grading.preprocessors import (
+    AutograderNotes,
+    HideHiddenTests,
+    RestoreTestCells,
+    StderrIsNotFailure,
+)
 from grading.rubric import HideRubric, ShowRubric
 from grading.sandbox import SandboxedExecute
 from grading.verdict import HiddenInputs, VerdictOutside

@@ -23,12 +23,12 @@ import re
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
-from traitlets import Unicode
-
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
+from traitlets import Unicode
 
 from grading.notes import add_notes
+
 
 def _strip_hidden(source: str) -> str:
     """The text of a cell as released: hidden test regions removed (as nbgrader's ClearHiddenTests)."""

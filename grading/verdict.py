@@ -31,14 +31,13 @@ from urllib.parse import urlparse
 import nbformat
 import numpy as np
 from nbformat.v4 import new_output
-from traitlets import Bool, Unicode
-
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Unicode
 
-from grading.own_work import library_names, find_violations
-from grading.parts import PARTS, Part
 from grading.notes import add_notes
+from grading.own_work import find_violations, library_names
+from grading.parts import PARTS, Part
 from lib.exercises.handin import VALUES_MIME, decode_array, decode_inputs, encode_inputs
 
 HANDOUT = re.compile(r'handin\.cases\("(?P<grade_id>[\w-]+)"\)')

@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 
 import nbformat
-
 from notebook_runner import ROOT
 
 ASSIGNMENTS = ["01_neurons_perceptron", "02_losses_softmax", "03_backpropagation",

@@ -15,10 +15,24 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from nbgrader_course import (A1, ALL_01, ASSIGNMENTS, BIN, BROKEN_01, ENV, auto_score, body,
-                             cell_scores, fill, first_line_of_body, graded_cell, nbg_meta,
-                             nbgrader, points, submit)
+from nbgrader_course import (
+    A1,
+    ALL_01,
+    ASSIGNMENTS,
+    BIN,
+    BROKEN_01,
+    ENV,
+    auto_score,
+    body,
+    cell_scores,
+    fill,
+    first_line_of_body,
+    graded_cell,
+    nbg_meta,
+    nbgrader,
+    points,
+    submit,
+)
 from notebook_runner import ROOT
 from solution_leaks import SecretIndex, document_text, find_leaks, read_secrets
 
@@ -203,6 +217,7 @@ def test_validate_passes_on_solutions_and_fails_on_blank_releases(course):
 
 def test_checks_report_type_then_shape_then_values():
     import numpy as np
+
     from lib.exercises.checks import check_array
     expected = np.zeros((2, 3))
     for got, phrase in [(None, "forget to `return`"), ([[0.0] * 3] * 2, "should be a NumPy array"),
@@ -215,6 +230,7 @@ def test_checks_report_type_then_shape_then_values():
 
 def test_check_gradients_names_the_wrong_gradient_and_by_how_much():
     import numpy as np
+
     from lib.exercises.checks import check_gradients
     rng = np.random.default_rng(0)
     ref = {"dx": rng.standard_normal((4, 3)), "dW": rng.standard_normal((2, 3)), "db": rng.standard_normal(2)}
@@ -233,10 +249,11 @@ def test_check_gradients_names_the_wrong_gradient_and_by_how_much():
 
 def test_forbid_catches_every_route_to_the_library_and_restores_it():
     import numpy as np
+
     import lib.functional
     import lib.nn
     from lib.exercises.checks import UsedLibraryImplementation, forbid
-    from lib.functional import softmax                     # bound before the block
+    from lib.functional import softmax  # bound before the block
 
     class MyLinear(lib.nn.Linear):
         def backward(self, grad_out):

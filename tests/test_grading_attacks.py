@@ -13,9 +13,20 @@ from __future__ import annotations
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
-
-from nbgrader_course import (ASSIGNMENTS, auto_score, body, cell_scores, fill, graded_cell,
-                             nbg_meta, nbgrader, new_course, points, submit, tree_digest)
+from nbgrader_course import (
+    ASSIGNMENTS,
+    auto_score,
+    body,
+    cell_scores,
+    fill,
+    graded_cell,
+    nbg_meta,
+    nbgrader,
+    new_course,
+    points,
+    submit,
+    tree_digest,
+)
 from notebook_runner import ROOT
 
 pytestmark = pytest.mark.slow

@@ -11,12 +11,19 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.utils import determine_grade
+from notebook_runner import ROOT
 
 from grading.own_work import library_names, violation
 from grading.verdict import draw_seed, received_values, verdict_outputs
-from lib.exercises.handin import (VALUES_MIME, decode_array, decode_inputs, encode_array,
-                                  encode_inputs, flatten, normal)
-from notebook_runner import ROOT
+from lib.exercises.handin import (
+    VALUES_MIME,
+    decode_array,
+    decode_inputs,
+    encode_array,
+    encode_inputs,
+    flatten,
+    normal,
+)
 
 
 def handed_out(grade_id, case, values, **extra):

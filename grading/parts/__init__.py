@@ -15,8 +15,8 @@ shapes, never the hidden inputs or the reference values.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -77,8 +77,12 @@ def scalar(got: dict, path: str, kinds: str = "fiub"):
     return value.item()
 
 
-from grading.parts import (ex01_neurons_perceptron, ex02_losses_softmax,  # noqa: E402
-                           ex03_backpropagation, ex04_approximation_depth)
+from grading.parts import (  # noqa: E402
+    ex01_neurons_perceptron,
+    ex02_losses_softmax,
+    ex03_backpropagation,
+    ex04_approximation_depth,
+)
 
 PARTS: dict[str, dict[str, Part]] = {
     "01_neurons_perceptron": ex01_neurons_perceptron.PARTS,

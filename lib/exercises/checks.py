@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import types
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
-from lib.gradcheck import relative_error   # the one definition: ||a - b|| / (||a|| + ||b||)
+from lib.gradcheck import relative_error  # the one definition: ||a - b|| / (||a|| + ||b||)
 
 __all__ = ["check_array", "check_scalar", "check_int", "check_gradients", "relative_error",
            "forbid", "UsedLibraryImplementation", "CheckFailed"]

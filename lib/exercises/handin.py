@@ -20,7 +20,8 @@ from __future__ import annotations
 import base64
 import io
 import traceback
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class Case:
             payload["error"] = f"not plain numbers or strings: {', '.join(unreadable)}"
         display({VALUES_MIME: payload}, raw=True)
 
-    def __enter__(self) -> "Case":
+    def __enter__(self) -> Case:
         return self
 
     def __exit__(self, kind, error, tb) -> bool:

@@ -12,16 +12,28 @@ import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.converters import GenerateAssignment
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
-                                    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
-                                    OverwriteKernelspec, SaveAutoGrades)
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
 from sqlalchemy.exc import SAWarning
 
 import book_ext
 from book_ext.exercise_release import PinEngine
 from grading.feedback import TEMPLATES, FeedbackParts
-from grading.preprocessors import (AutograderNotes, HideHiddenTests, RestoreTestCells,
-                                   StderrIsNotFailure)
+from grading.preprocessors import (
+    AutograderNotes,
+    HideHiddenTests,
+    RestoreTestCells,
+    StderrIsNotFailure,
+)
 from grading.rubric import HideRubric, ShowRubric
 from grading.sandbox import SandboxedExecute
 from grading.verdict import HiddenInputs, VerdictOutside
@@ -30,7 +42,9 @@ c = get_config()  # noqa: F821 (provided by traitlets)
 
 # nbgrader 0.9's gradebook triggers harmless SQLAlchemy autoflush warnings for every new
 # submission; they buried the log's real warnings
-warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session", category=SAWarning)
+warnings.filterwarnings(
+    "ignore", message=r"Object of type <\w+> not in session", category=SAWarning
+)
 
 c.CourseDirectory.course_id = "shallow-to-deep"
 c.CourseDirectory.source_directory = os.path.join("solutions", "source")
@@ -42,60 +56,81 @@ if os.environ.get("DB_URL"):
 
 # -- release: the set-up cell pins the engine wheel of `make release` and the course home of
 #    _config.yml; first, so that nbgrader checksums and stores the cell as written
-c.GenerateAssignment.preprocessors = (
-    [PinEngine] + list(GenerateAssignment().preprocessors))
+c.GenerateAssignment.preprocessors = [PinEngine] + list(GenerateAssignment().preprocessors)
 # the repository that holds the engine and its released wheel (this config may be copied into
 # a course folder elsewhere: COURSE=, the tests' temporary courses)
 c.PinEngine.course_root = os.path.dirname(os.path.dirname(os.path.abspath(book_ext.__file__)))
 
 # -- autograding: one broken submission never stops the class ------------------------------------
-c.Execute.timeout = 120                 # seconds per cell; the MNIST training cell needs ~10 s
-c.Execute.interrupt_on_timeout = True   # an infinite loop is interrupted, the cell scores 0
-c.LimitOutput.max_lines = 200           # huge outputs are cut (and noted)
+c.Execute.timeout = 120  # seconds per cell; the MNIST training cell needs ~10 s
+c.Execute.interrupt_on_timeout = True  # an infinite loop is interrupted, the cell scores 0
+c.LimitOutput.max_lines = 200  # huge outputs are cut (and noted)
 c.LimitOutput.max_traceback = 60
-c.RestoreTestCells.add_missing_cells = True     # deleted test cells are put back and run
+c.RestoreTestCells.add_missing_cells = True  # deleted test cells are put back and run
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreTestCells, CheckCellMetadata]
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    RestoreTestCells,
+    CheckCellMetadata,
+]
 # The verdict is computed outside the student's kernel (grading/verdict.py): HiddenInputs gives
 # each graded cell its per-student inputs before the notebook runs; VerdictOutside, right after
 # it ran, scores each graded cell from the values it handed out, against the instructor's
 # solution run in this process. Nothing the kernel printed or raised decides a score.
 c.Autograde.autograde_preprocessors = [
-    HiddenInputs, SandboxedExecute, VerdictOutside, IgnorePattern, ClearMetadataPreprocessor,
-    LimitOutput, StderrIsNotFailure, AutograderNotes, ShowRubric, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata]
+    HiddenInputs,
+    SandboxedExecute,
+    VerdictOutside,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    StderrIsNotFailure,
+    AutograderNotes,
+    ShowRubric,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
 
-# -- the sandbox: every submission's kernel runs in bubblewrap (grading/sandbox.py) -------------------
+# -- the sandbox: every submission's kernel runs in bubblewrap (grading/sandbox.py) ---------------
 # SandboxedExecute (above, in place of ResilientExecute) runs each kernel with only the Python
 # environment, lib/ (read-only) and its own autograded folder (writable); no network, no course
 # files. It refuses to grade when the sandbox cannot start; `make autograde UNSAFE_NO_SANDBOX=1`
 # (SandboxedExecute.unsafe_no_sandbox) grades without it, warning on every notebook.
-c.SandboxedKernelManager.cpu_seconds = 600              # CPU seconds per kernel (a whole notebook)
-c.SandboxedKernelManager.address_space = 4 * 1024**3    # bytes of memory (address space) per process
-c.SandboxedKernelManager.max_processes = 64             # processes + threads of the kernel's uid
+c.SandboxedKernelManager.cpu_seconds = 600  # CPU seconds per kernel (a whole notebook)
+c.SandboxedKernelManager.address_space = 4 * 1024**3  # bytes of memory (address space) per process
+c.SandboxedKernelManager.max_processes = 64  # processes + threads of the kernel's uid
 c.SandboxedKernelManager.max_open_files = 256
-c.SandboxedKernelManager.max_file_size = 64 * 1024**2   # bytes per written file
-c.SandboxedKernelManager.tmp_size = 256 * 1024**2       # bytes of the private /tmp
-c.SandboxedExecute.max_output_bytes = 8 * 1024**2       # output per notebook; the rest is dropped
+c.SandboxedKernelManager.max_file_size = 64 * 1024**2  # bytes per written file
+c.SandboxedKernelManager.tmp_size = 256 * 1024**2  # bytes of the private /tmp
+c.SandboxedExecute.max_output_bytes = 8 * 1024**2  # output per notebook; the rest is dropped
 
 # -- deadlines (deadlines.toml, written into the gradebook by `make autograde`) and late policy ----
 c.AssignLatePenalties.plugin_class = "grading.deadlines.LatePolicy"
-c.LatePolicy.per_day = 0.10             # each started day late costs 10 % of the notebook's points
+c.LatePolicy.per_day = 0.10  # each started day late costs 10 % of the notebook's points
 
 # -- feedback never shows hidden tests or the graders' rubric; parts named, MathJax offline --------
-c.GenerateFeedback.preprocessors = [HideHiddenTests, HideRubric, GetGrades, FeedbackParts,
-                                    CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [
+    HideHiddenTests,
+    HideRubric,
+    GetGrades,
+    FeedbackParts,
+    CSSHTMLHeaderPreprocessor,
+]
 c.GenerateFeedback.exporter_class = "grading.feedback.FeedbackPage"
-c.FeedbackPage.template_name = "course_feedback"        # the formgrader keeps its own template
+c.FeedbackPage.template_name = "course_feedback"  # the formgrader keeps its own template
 c.FeedbackPage.extra_template_basedirs = [str(TEMPLATES)]
 
 # -- zip_collect: files downloaded from an LMS, named e.g. (Canvas)
-#    downloaded/<assignment>/archive/submissions.zip  holding  jdoe_12345_67890_01_neurons_perceptron.ipynb
+#    downloaded/<assignment>/archive/submissions.zip  holding
+#        jdoe_12345_67890_01_neurons_perceptron.ipynb
 #    (a resubmission suffix like "-1" is dropped; other names are copied as they are and
 #    `make autograde` grades a renamed notebook under the right name)
-c.ZipCollectApp.collector_plugin = "grading.collect.LmsFileNames"   # also reads the times in the zip
+c.ZipCollectApp.collector_plugin = "grading.collect.LmsFileNames"  # also reads the times in the zip
 c.FileNameCollectorPlugin.named_regexp = (
-    r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$")
+    r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$"
+)
 
 # -- export: nbgrader's columns plus each submission's status (missing, awaiting hand grading) ----
 c.ExportApp.plugin_class = "grading.report.GradesExport"

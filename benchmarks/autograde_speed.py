@@ -42,18 +42,29 @@ c.Autograde.autograde_preprocessors = [p for p in c.Autograde.autograde_preproce
 
 
 def nbgrader(course: Path, *args: str, config_dir: Path = ROOT) -> float:
-    """Run one nbgrader command with the nbgrader_config.py of ``config_dir``; return its wall seconds."""
+    """Run one nbgrader command with the nbgrader_config.py of ``config_dir``.
+
+    Returns its wall-clock seconds.
+    """
     start = time.perf_counter()
-    subprocess.run([str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={course}"], cwd=config_dir,
-                   env=ENV, check=False, capture_output=True)
+    subprocess.run(
+        [str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={course}"],
+        cwd=config_dir,
+        env=ENV,
+        check=False,
+        capture_output=True,
+    )
     return time.perf_counter() - start
 
 
 def full_submission(course: Path, assignment: str):
     release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
     source = nbformat.read(course / "solutions" / "source" / assignment / f"{assignment}.ipynb", 4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     for cell in release.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
@@ -90,7 +101,9 @@ def run(assignments: list[str], class_size: int) -> None:
         tmp = Path(tmp)
         plain_config = tmp / "plain-config"
         plain_config.mkdir()
-        (plain_config / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text() + PLAIN)
+        (plain_config / "nbgrader_config.py").write_text(
+            (ROOT / "nbgrader_config.py").read_text() + PLAIN
+        )
         n = class_size * len(assignments)
         pattern = assignments[0] if len(assignments) == 1 else "*"
         results = {}
@@ -99,28 +112,42 @@ def run(assignments: list[str], class_size: int) -> None:
             build_class(course, assignments, class_size)
             seconds, cpu = grade(course, assignments, config_dir)
             results[mode] = seconds / n
-            print(f"{pattern:>24} {mode:>16}: {n:3d} submission(s) in {seconds:7.1f} s wall, "
-                  f"{cpu:7.1f} s CPU ({seconds / n:5.2f} s wall per submission); "
-                  f"{_full_marks(course, assignments)}/{n} got full marks", flush=True)
+            print(
+                f"{pattern:>24} {mode:>16}: {n:3d} submission(s) in {seconds:7.1f} s wall, "
+                f"{cpu:7.1f} s CPU ({seconds / n:5.2f} s wall per submission); "
+                f"{_full_marks(course, assignments)}/{n} got full marks",
+                flush=True,
+            )
         added = results["outside verdict"] - results["plain nbgrader"]
-        print(f"{pattern:>24} {'added':>16}: {added:+.2f} s per submission "
-              f"({results['outside verdict'] / results['plain nbgrader']:.2f}x plain)", flush=True)
+        print(
+            f"{pattern:>24} {'added':>16}: {added:+.2f} s per submission "
+            f"({results['outside verdict'] / results['plain nbgrader']:.2f}x plain)",
+            flush=True,
+        )
 
 
 def _full_marks(course: Path, assignments: list[str]) -> int:
     """How many submissions got every autograded point (all of them should)."""
     from nbgrader.api import Gradebook
+
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        return sum(1 for a in assignments for s in gb.assignment_submissions(a)
-                   if s.max_code_score > 0 and s.code_score == s.max_code_score
-                   and (course / "autograded" / s.student_id / a).is_dir())
+        return sum(
+            1
+            for a in assignments
+            for s in gb.assignment_submissions(a)
+            if s.max_code_score > 0
+            and s.code_score == s.max_code_score
+            and (course / "autograded" / s.student_id / a).is_dir()
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assignment", default=None,
-                        help='one assignment id, or "*" for all (default: each assignment '
-                             'separately)')
+    parser.add_argument(
+        "--assignment",
+        default=None,
+        help='one assignment id, or "*" for all (default: each assignment separately)',
+    )
     parser.add_argument("--class-size", type=int, default=1)
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)

@@ -53,7 +53,9 @@ def library_names(source_notebook: Path) -> set[str]:
             continue
         for node in tree.body:
             if isinstance(node, ast.Import):
-                names |= {(a.asname or a.name.split(".")[0]) for a in node.names if _is_lib_import(a.name)}
+                names |= {
+                    (a.asname or a.name.split(".")[0]) for a in node.names if _is_lib_import(a.name)
+                }
             elif isinstance(node, ast.ImportFrom) and _is_lib_import(node.module or ""):
                 names |= {a.asname or a.name for a in node.names}
             elif isinstance(node, ast.Assign) and _names_in(node.value) & names:
@@ -65,7 +67,9 @@ def _student_cells(nb):
     """(index, cell) of every code cell the student wrote: answer cells and added cells."""
     for index, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and (not meta or (meta.get("solution") and not meta.get("locked"))):
+        if cell.cell_type == "code" and (
+            not meta or (meta.get("solution") and not meta.get("locked"))
+        ):
             yield index, cell
 
 
@@ -74,7 +78,7 @@ def violation(source: str, forbidden_names: set[str]) -> str | None:
     try:
         tree = ast.parse(TransformerManager().transform_cell(source))
     except SyntaxError:
-        return None                    # it cannot run either
+        return None  # it cannot run either
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:

@@ -5,9 +5,10 @@ Autograde, sanitising step (replaces nbgrader's ``OverwriteCells``):
                           both are noted for the student.
 Autograde, executing step (with ``grading.verdict``'s HiddenInputs before ResilientExecute and
 VerdictOutside right after it: the scores themselves are decided there, outside the kernel):
-    ResilientExecute   -- a kernel that dies (``os._exit``, segfault, out of memory), or that ignores
-                          the interrupt at the time limit, fails the cell it was running and every
-                          cell after it, instead of failing the whole submission (left ungraded).
+    ResilientExecute   -- a kernel that dies (``os._exit``, segfault, out of memory), or that
+                          ignores the interrupt at the time limit, fails the cell it was running
+                          and every cell after it, instead of failing the whole submission (left
+                          ungraded).
     StderrIsNotFailure -- text on stderr in a test cell (a warning) is shown as output, not scored 0
                           (nbgrader's ``determine_grade`` gives 0 for any stderr output).
     AutograderNotes    -- one Markdown cell at the top listing what happened: time-outs, a dead
@@ -17,21 +18,25 @@ Feedback:
     HideHiddenTests    -- removes hidden test code from the feedback and shortens the tracebacks
                           of cells that hold hidden tests to their last line (the error message).
 """
+
 from __future__ import annotations
 
 import re
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
-from traitlets import Unicode
-
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
+from traitlets import Unicode
 
 from grading.notes import add_notes
 
+
 def _strip_hidden(source: str) -> str:
-    """The text of a cell as released: hidden test regions removed (as nbgrader's ClearHiddenTests)."""
+    """The text of a cell as released.
+
+    Hidden test regions are removed (as nbgrader's ClearHiddenTests does).
+    """
     lines, hidden = [], False
     for line in source.split("\n"):
         if "BEGIN HIDDEN TESTS" in line:
@@ -58,24 +63,34 @@ class RestoreTestCells(OverwriteCells):
         after = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
         for grade_id in after:
             if grade_id and grade_id not in before:
-                self._notes.append(f"The cell `{grade_id}` was missing from your notebook; the "
-                                   "original was put back and run.")
+                self._notes.append(
+                    f"The cell `{grade_id}` was missing from your notebook; the "
+                    "original was put back and run."
+                )
         add_notes(nb, self._notes)
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
         # nbgrader compares with the checksum of the source cell, hidden tests included, so every
-        # test cell with hidden tests looks "changed"; an edit is a difference from the released text
+        # test cell with hidden tests looks "changed"; an edit is a difference from the released
+        # text
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id:
             try:
-                original = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
-            except Exception:       # unknown cell: nbgrader drops its id and warns
+                original = self.gradebook.find_source_cell(
+                    grade_id, self.notebook_id, self.assignment_id
+                )
+            except Exception:  # unknown cell: nbgrader drops its id and warns
                 original = None
-            if original is not None and original.locked and cell.source.strip() not in (
-                    original.source.strip(), _strip_hidden(original.source).strip()):
-                self._notes.append(f"The cell `{grade_id}` had been edited; the original was "
-                                   "restored and run.")
+            if (
+                original is not None
+                and original.locked
+                and cell.source.strip()
+                not in (original.source.strip(), _strip_hidden(original.source).strip())
+            ):
+                self._notes.append(
+                    f"The cell `{grade_id}` had been edited; the original was restored and run."
+                )
                 self.log.warning("Test cell %s had been edited by the student; restored", grade_id)
         return super().preprocess_cell(cell, resources, index)
 
@@ -85,9 +100,11 @@ class RestoreTestCells(OverwriteCells):
             # preprocess_cell); a real edit is logged there instead
             return
         super().report_change(name, attr, old, new)
-        what = {"cell_type": "had its cell type changed; it was changed back",
-                "locked": "had its read-only flag changed; it was reset",
-                "points": "had its points changed; they were reset"}.get(attr, f"had {attr} changed")
+        what = {
+            "cell_type": "had its cell type changed; it was changed back",
+            "locked": "had its read-only flag changed; it was reset",
+            "points": "had its points changed; they were reset",
+        }.get(attr, f"had {attr} changed")
         self._notes.append(f"The cell `{name}` {what}.")
 
 
@@ -98,7 +115,7 @@ class ResilientExecute(Execute):
     """
 
     def preprocess(self, nb, resources=None, km=None):
-        self._stopped = None            # (cell name, what happened) once the kernel is gone
+        self._stopped = None  # (cell name, what happened) once the kernel is gone
         return super().preprocess(nb, resources, km)
 
     @staticmethod
@@ -117,17 +134,27 @@ class ResilientExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._stopped = (name, "the kernel died")
-            cell.outputs.append(self._error("KernelDied", "the kernel died while running this cell "
-                                            "(os._exit, a crash, or out of memory)"))
+            cell.outputs.append(
+                self._error(
+                    "KernelDied",
+                    "the kernel died while running this cell (os._exit, a crash, or out of memory)",
+                )
+            )
         except CellTimeoutError:
             self._stopped = (name, "the kernel stopped responding")
-            cell.outputs.append(self._error("CellTimeoutError", "this cell ran past the time limit "
-                                            "and did not stop when interrupted"))
-            try:                        # free the CPU now rather than at the end of the notebook
+            cell.outputs.append(
+                self._error(
+                    "CellTimeoutError",
+                    "this cell ran past the time limit and did not stop when interrupted",
+                )
+            )
+            try:  # free the CPU now rather than at the end of the notebook
                 self.km.interrupt_kernel()
-            except Exception:           # the kernel may already be gone
+            except Exception:  # the kernel may already be gone
                 pass
-        self.log.warning("%s in %s; the remaining cells are marked as not run", self._stopped[1], name)
+        self.log.warning(
+            "%s in %s; the remaining cells are marked as not run", self._stopped[1], name
+        )
         return cell, resources
 
 
@@ -138,7 +165,9 @@ class StderrIsNotFailure(NbGraderPreprocessor):
     triggers a harmless warning would lose its points. Errors (exceptions) still score 0.
     """
 
-    prefix = Unicode("[stderr] ", help="Put before every line that came from stderr.").tag(config=True)
+    prefix = Unicode("[stderr] ", help="Put before every line that came from stderr.").tag(
+        config=True
+    )
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
@@ -146,12 +175,20 @@ class StderrIsNotFailure(NbGraderPreprocessor):
             for output in cell.outputs:
                 if output.output_type == "stream" and output.name == "stderr":
                     output.name = "stdout"
-                    output.text = "".join(self.prefix + line for line in output.text.splitlines(True))
+                    output.text = "".join(
+                        self.prefix + line for line in output.text.splitlines(True)
+                    )
                     # the note must match the score: a cell that also raised lost its points
                     resources.setdefault("grading_notes", set()).add(
-                        f"Your code printed warnings (stderr) in {_cell_name(cell)}; they are shown "
-                        + ("there. The cell lost its points because of its error, not the warnings."
-                           if failed else "there and cost no points."))
+                        f"Your code printed warnings (stderr) in {_cell_name(cell)}; "
+                        "they are shown "
+                        + (
+                            "there. The cell lost its points because of its error, "
+                            "not the warnings."
+                            if failed
+                            else "there and cost no points."
+                        )
+                    )
         return cell, resources
 
 
@@ -159,11 +196,12 @@ def _errors(cell):
     """(ename, evalue) of every error the cell raised, including those VerdictOutside turned into
     text (a graded cell's errors no longer score, but the notes still tell what happened)."""
     from grading.verdict import RAISED
+
     for output in cell.get("outputs", []):
         if output.output_type == "error":
             yield output.ename, output.evalue
         elif output.output_type == "stream" and output.text.startswith(RAISED):
-            ename, _, evalue = output.text[len(RAISED):].partition(": ")
+            ename, _, evalue = output.text[len(RAISED) :].partition(": ")
             yield ename, evalue.rstrip("\n")
 
 
@@ -179,14 +217,19 @@ class AutograderNotes(NbGraderPreprocessor):
             name = _cell_name(cell) if cell.metadata.get("nbgrader") else f"cell {index}"
             for ename, evalue in _errors(cell):
                 if ename in ("CellTimeoutError", "KeyboardInterrupt"):
-                    notes.append(f"{name} ran longer than the time limit and was stopped (an "
-                                 "infinite loop?); it scored 0 if it is a test.")
+                    notes.append(
+                        f"{name} ran longer than the time limit and was stopped (an "
+                        "infinite loop?); it scored 0 if it is a test."
+                    )
                 elif ename == "KernelDied":
-                    notes.append(f"The kernel died while running {name}; the cells after it were "
-                                 "not run and score 0.")
+                    notes.append(
+                        f"The kernel died while running {name}; the cells after it were "
+                        "not run and score 0."
+                    )
                 elif ename == "NotRun" and ": " in evalue:
-                    notes.append(f"Some cells were not run ({evalue.split(': ', 1)[1]}); "
-                                 "they score 0.")
+                    notes.append(
+                        f"Some cells were not run ({evalue.split(': ', 1)[1]}); they score 0."
+                    )
                 elif ename in ("SyntaxError", "IndentationError"):
                     notes.append(f"{name} has a syntax error, so it did not run.")
             for output in cell.get("outputs", []):
@@ -197,9 +240,9 @@ class AutograderNotes(NbGraderPreprocessor):
 
 
 def consequence_notes(nb) -> list[str]:
-    """A NameError caused by an earlier cell that failed (a syntax error, an exception) is said to be
-    a consequence of it: the student has one thing to fix, not several."""
-    notes, failed = [], []          # failed: (cell, its error) in notebook order
+    """A NameError caused by an earlier cell that failed (a syntax error, an exception) is said to
+    be a consequence of it: the student has one thing to fix, not several."""
+    notes, failed = [], []  # failed: (cell, its error) in notebook order
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -213,10 +256,15 @@ def consequence_notes(nb) -> list[str]:
             cause = next((c for c, _ in reversed(failed) if defines.search(c.source)), None)
             if cause is not None:
                 cause_error = next(e for c, e in failed if c is cause)
-                what = ("has a syntax error" if cause_error.ename in ("SyntaxError", "IndentationError")
-                        else f"raised {cause_error.ename}")
-                notes.append(f"{_cell_name(cell)} failed only because `{name}` was never defined: "
-                             f"the cell {_cell_name(cause)}, which defines it, {what}. Fix that first.")
+                what = (
+                    "has a syntax error"
+                    if cause_error.ename in ("SyntaxError", "IndentationError")
+                    else f"raised {cause_error.ename}"
+                )
+                notes.append(
+                    f"{_cell_name(cell)} failed only because `{name}` was never defined: "
+                    f"the cell {_cell_name(cause)}, which defines it, {what}. Fix that first."
+                )
         failed.append((cell, error))
     return notes
 
@@ -230,10 +278,14 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         if self.begin not in cell.source:
             return cell, resources
-        pattern = re.compile(rf"^[^\n]*{re.escape(self.begin)}.*?{re.escape(self.end)}[^\n]*$",
-                             re.DOTALL | re.MULTILINE)
-        cell.source = pattern.sub("# (hidden tests ran here when your work was graded; their code "
-                                  "is not shown)", cell.source)
+        pattern = re.compile(
+            rf"^[^\n]*{re.escape(self.begin)}.*?{re.escape(self.end)}[^\n]*$",
+            re.DOTALL | re.MULTILINE,
+        )
+        cell.source = pattern.sub(
+            "# (hidden tests ran here when your work was graded; their code is not shown)",
+            cell.source,
+        )
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 # IPython tracebacks quote the lines around the failure: keep only the message

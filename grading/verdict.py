@@ -31,14 +31,13 @@ from urllib.parse import urlparse
 import nbformat
 import numpy as np
 from nbformat.v4 import new_output
-from traitlets import Bool, Unicode
-
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Unicode
 
-from grading.own_work import library_names, find_violations
-from grading.parts import PARTS, Part
 from grading.notes import add_notes
+from grading.own_work import find_violations, library_names
+from grading.parts import PARTS, Part
 from lib.exercises.handin import VALUES_MIME, decode_array, decode_inputs, encode_inputs
 
 HANDOUT = re.compile(r'handin\.cases\("(?P<grade_id>[\w-]+)"\)')
@@ -121,7 +120,11 @@ def received_values(cell, grade_id: str) -> tuple[dict[int, dict[str, np.ndarray
     by_case: dict[int, dict[str, np.ndarray]] = {}
     problems = []
     for output in cell.get("outputs", []):
-        payload = output.get("data", {}).get(VALUES_MIME) if output.output_type == "display_data" else None
+        payload = (
+            output.get("data", {}).get(VALUES_MIME)
+            if output.output_type == "display_data"
+            else None
+        )
         if payload is None:
             continue
         try:
@@ -132,7 +135,9 @@ def received_values(cell, grade_id: str) -> tuple[dict[int, dict[str, np.ndarray
             case = payload["case"]
             if case in by_case:
                 continue
-            by_case[case] = {str(k): decode_array(v) for k, v in dict(payload.get("values", {})).items()}
+            by_case[case] = {
+                str(k): decode_array(v) for k, v in dict(payload.get("values", {})).items()
+            }
             if payload.get("error"):
                 problems.append(f"case {case + 1}: {str(payload['error'])[:200]}")
         except (AttributeError, TypeError, ValueError, KeyError, OSError, binascii.Error) as error:
@@ -140,7 +145,7 @@ def received_values(cell, grade_id: str) -> tuple[dict[int, dict[str, np.ndarray
     return by_case, problems
 
 
-RAISED = "[your code raised] "       # how a kernel error is shown once it no longer scores
+RAISED = "[your code raised] "  # how a kernel error is shown once it no longer scores
 
 
 def _kernel_outputs_as_text(outputs) -> list:
@@ -153,8 +158,13 @@ def _kernel_outputs_as_text(outputs) -> list:
         if output.output_type == "stream":
             kept.append(new_output("stream", name=output.name, text=output.text))
         elif output.output_type == "error":
-            kept.append(new_output("stream", name="stdout", text=f"{RAISED}{output.get('ename', 'Error')}: "
-                                   f"{output.get('evalue', '')}\n"))
+            kept.append(
+                new_output(
+                    "stream",
+                    name="stdout",
+                    text=f"{RAISED}{output.get('ename', 'Error')}: {output.get('evalue', '')}\n",
+                )
+            )
     return kept
 
 
@@ -165,21 +175,36 @@ def verdict_outputs(outputs, score: float, points: float, lines: list[str], exec
     if score >= points:
         kept.append(new_output("stream", name="stdout", text=text + "\n"))
     elif score <= 0:
-        kept.append(new_output("error", ename="NotGraded" if not lines else "GradedWrong",
-                               evalue=text, traceback=[text]))
+        kept.append(
+            new_output(
+                "error",
+                ename="NotGraded" if not lines else "GradedWrong",
+                evalue=text,
+                traceback=[text],
+            )
+        )
     else:
         kept.append(new_output("stream", name="stdout", text=text + "\n"))
-        kept.append(new_output("execute_result", data={"text/plain": repr(score)}, metadata={},
-                               execution_count=execution_count))
+        kept.append(
+            new_output(
+                "execute_result",
+                data={"text/plain": repr(score)},
+                metadata={},
+                execution_count=execution_count,
+            )
+        )
     return kept
 
 
 class VerdictOutside(_CoursePreprocessor):
     """Score every graded test cell from the values it handed out, against trusted references."""
 
-    own_work = Bool(True, help="Give no points after student code that uses the course library or "
-                    "Python reflection (grading/own_work.py). Off only in the tests that show the "
-                    "verdict alone holds against tampering inside the kernel.").tag(config=True)
+    own_work = Bool(
+        True,
+        help="Give no points after student code that uses the course library or "
+        "Python reflection (grading/own_work.py). Off only in the tests that show the "
+        "verdict alone holds against tampering inside the kernel.",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         self._setup(resources)
@@ -187,12 +212,18 @@ class VerdictOutside(_CoursePreprocessor):
         self._solution = None
         violations = find_violations(nb, library_names(self._source)) if self.own_work else {}
         first = nb.cells[min(violations)] if violations else None
-        add_notes(nb, [f"Cell {i + 1} of your notebook {what}; every part graded after it scores 0 "
-                       "(write the graded pieces yourself, with NumPy)."
-                       for i, what in sorted(violations.items())][:5])
+        add_notes(
+            nb,
+            [
+                f"Cell {i + 1} of your notebook {what}; every part graded after it scores 0 "
+                "(write the graded pieces yourself, with NumPy)."
+                for i, what in sorted(violations.items())
+            ][:5],
+        )
         # the notes cell may have moved every cell down by one: find the first offender again
-        self._void_after = None if first is None else next(
-            i for i, c in enumerate(nb.cells) if c is first)
+        self._void_after = (
+            None if first is None else next(i for i, c in enumerate(nb.cells) if c is first)
+        )
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
@@ -202,16 +233,31 @@ class VerdictOutside(_CoursePreprocessor):
         points = float(cell.metadata.nbgrader.get("points", 0))
         part = self._parts.get(grade_id)
         if part is None:
-            score, lines = 0.0, [f"no trusted verdict is defined for `{grade_id}` (tell your instructor)"]
+            score, lines = (
+                0.0,
+                [f"no trusted verdict is defined for `{grade_id}` (tell your instructor)"],
+            )
         elif self._void_after is not None and index > self._void_after:
-            score, lines = 0.0, ["your notebook's own code uses the course library or Python "
-                                 "reflection before this part (see the notes at the top)"]
+            score, lines = (
+                0.0,
+                [
+                    "your notebook's own code uses the course library or Python "
+                    "reflection before this part (see the notes at the top)"
+                ],
+            )
         else:
             score, lines = self._judge(part, grade_id, cell, points)
-        cell.outputs = verdict_outputs(cell.get("outputs", []), score, points, lines,
-                                       cell.get("execution_count"))
-        self.log.info("verdict for %s/%s %s: %g of %g", self._student, self._assignment, grade_id,
-                      score, points)
+        cell.outputs = verdict_outputs(
+            cell.get("outputs", []), score, points, lines, cell.get("execution_count")
+        )
+        self.log.info(
+            "verdict for %s/%s %s: %g of %g",
+            self._student,
+            self._assignment,
+            grade_id,
+            score,
+            points,
+        )
         return cell, resources
 
     def _judge(self, part: Part, grade_id: str, cell, points: float):
@@ -223,13 +269,14 @@ class VerdictOutside(_CoursePreprocessor):
         for i, case in enumerate(inputs):
             name = f"case {i + 1}" + (" (a visible test)" if i < part.visible else " (hidden)")
             if i not in got:
-                lines.append(f"{name}: no values were handed out (your code raised an error, or "
-                             "did not run)")
+                lines.append(
+                    f"{name}: no values were handed out (your code raised an error, or did not run)"
+                )
                 continue
             try:
                 with np.errstate(all="ignore"):
                     wrong = part.judge(case, got[i], self._solution)
-            except Exception as error:       # values so malformed the judge trips: not a pass
+            except Exception as error:  # values so malformed the judge trips: not a pass
                 self.log.warning("judging %s %s: %r", grade_id, name, error)
                 wrong = ["the values handed out could not be judged (malformed)"]
             if wrong:

@@ -15,10 +15,24 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from nbgrader_course import (A1, ALL_01, ASSIGNMENTS, BIN, BROKEN_01, ENV, auto_score, body,
-                             cell_scores, fill, first_line_of_body, graded_cell, nbg_meta,
-                             nbgrader, points, submit)
+from nbgrader_course import (
+    A1,
+    ALL_01,
+    ASSIGNMENTS,
+    BIN,
+    BROKEN_01,
+    ENV,
+    auto_score,
+    body,
+    cell_scores,
+    fill,
+    first_line_of_body,
+    graded_cell,
+    nbg_meta,
+    nbgrader,
+    points,
+    submit,
+)
 from notebook_runner import ROOT
 from solution_leaks import SecretIndex, document_text, find_leaks, read_secrets
 
@@ -35,11 +49,20 @@ def secrets_of(assignment: str) -> SecretIndex:
     return index
 
 
-# -- the synthetic class ----------------------------------------------------------------------------
+# -- the synthetic class -------------------------------------------------------------------------
 
-NOTES = {"kernel_dies": "kernel died", "infinite_loop": "time limit", "stubborn_loop": "time limit", "renamed": "submitted as",
-         "missing": "No notebook", "edited_test": "had been edited", "deleted_test": "was missing",
-         "huge_output": "truncated", "warns": "printed warnings", "syntax_error": "syntax error"}
+NOTES = {
+    "kernel_dies": "kernel died",
+    "infinite_loop": "time limit",
+    "stubborn_loop": "time limit",
+    "renamed": "submitted as",
+    "missing": "No notebook",
+    "edited_test": "had been edited",
+    "deleted_test": "was missing",
+    "huge_output": "truncated",
+    "warns": "printed warnings",
+    "syntax_error": "syntax error",
+}
 
 
 @pytest.fixture(scope="module")
@@ -51,20 +74,45 @@ def course(tmp_path_factory):
     nbgrader(course, "db", "student", "add", "absent", "--last-name=Absent", "--first-name=Ann")
     # assignment 1: every kind of submission, one batch (a short time limit for the infinite loop)
     for student, (build, _) in BROKEN_01.items():
-        submit(course, student, A1, build(course),
-               name=f"{A1}-Copy1.ipynb" if student == "renamed" else None)
+        submit(
+            course,
+            student,
+            A1,
+            build(course),
+            name=f"{A1}-Copy1.ipynb" if student == "renamed" else None,
+        )
     # assignments 2-4: full and blank; a correct answer that warns; a softmax (part 3) that hands
     # the work to the library; exactly one correct piece of the backpropagation exercise
     for assignment in ASSIGNMENTS[1:]:
         submit(course, "full", assignment, fill(course, assignment))
         submit(course, "blank", assignment, fill(course, assignment, ids=[]))
-    submit(course, "warns", "02_losses_softmax", fill(course, "02_losses_softmax", edits={
-        "sigmoid": first_line_of_body("import warnings; warnings.warn('a harmless warning')")}))
-    submit(course, "uses_lib", "02_losses_softmax", fill(course, "02_losses_softmax", edits={
-        "softmax": body("return F.softmax(Z)")}))
-    submit(course, "one_piece", "03_backpropagation",
-           fill(course, "03_backpropagation", ids=["linear-backward"]))
-    for assignment in ASSIGNMENTS:      # what `make autograde` runs first (renamed/missing notebooks)
+    submit(
+        course,
+        "warns",
+        "02_losses_softmax",
+        fill(
+            course,
+            "02_losses_softmax",
+            edits={
+                "sigmoid": first_line_of_body(
+                    "import warnings; warnings.warn('a harmless warning')"
+                )
+            },
+        ),
+    )
+    submit(
+        course,
+        "uses_lib",
+        "02_losses_softmax",
+        fill(course, "02_losses_softmax", edits={"softmax": body("return F.softmax(Z)")}),
+    )
+    submit(
+        course,
+        "one_piece",
+        "03_backpropagation",
+        fill(course, "03_backpropagation", ids=["linear-backward"]),
+    )
+    for assignment in ASSIGNMENTS:  # what `make autograde` runs first (renamed/missing notebooks)
         prepare(course, assignment, students=["absent"])
     # two batches: assignment 1 with a short time limit for the infinite loop, then the others
     nbgrader(course, "autograde", A1, "--Execute.timeout=8", check=False)
@@ -78,11 +126,15 @@ def test_released_notebooks_are_generated_from_the_sources_and_hold_no_solution(
         fresh = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
         simplify = lambda nb: [(c.cell_type, c.source, nbg_meta(c)) for c in nb.cells]
         assert simplify(committed) == simplify(fresh), (
-            f"chapters/exercises/{assignment}.ipynb differs from what solutions/ generates: run `make release`")
-        assert committed.metadata.get("mystnb", {}).get("execution_mode") == "off", \
+            f"chapters/exercises/{assignment}.ipynb differs from what solutions/ generates: "
+            "run `make release`"
+        )
+        assert committed.metadata.get("mystnb", {}).get("execution_mode") == "off", (
             "released notebooks must not be executed by the book build"
-        leaks = find_leaks(secrets_of(assignment),
-                           [ROOT / "chapters" / "exercises" / f"{assignment}.ipynb"], ROOT)
+        )
+        leaks = find_leaks(
+            secrets_of(assignment), [ROOT / "chapters" / "exercises" / f"{assignment}.ipynb"], ROOT
+        )
         assert not leaks, "\n".join(map(str, leaks))
 
 
@@ -109,20 +161,29 @@ def test_a_correct_answer_that_prints_warnings_keeps_its_points(course):
 def test_calling_the_library_earns_nothing_from_that_cell_on(course):
     scores = cell_scores(course, "02_losses_softmax", "uses_lib")
     # parts graded before the cell that calls the library keep their points; the rest score 0
-    assert scores == {g: (top if g in ("test-sigmoid", "test-bce") else 0.0, top)
-                      for g, (_, top) in scores.items()}, scores
+    assert scores == {
+        g: (top if g in ("test-sigmoid", "test-bce") else 0.0, top)
+        for g, (_, top) in scores.items()
+    }, scores
     test_cell = graded_cell(course, "uses_lib", "02_losses_softmax", "test-softmax")
     printed = "".join(o.get("text", "") for o in test_cell.outputs)
     assert "lib.functional.softmax" in printed and "no credit" in printed, printed[:800]
-    notes = nbformat.read(course / "autograded" / "uses_lib" / "02_losses_softmax" /
-                          "02_losses_softmax.ipynb", 4).cells[0].source
+    notes = (
+        nbformat.read(
+            course / "autograded" / "uses_lib" / "02_losses_softmax" / "02_losses_softmax.ipynb", 4
+        )
+        .cells[0]
+        .source
+    )
     assert "uses `F` (the course library)" in notes, notes
 
 
 def test_every_broken_submission_is_graded_as_what_it_is_and_the_batch_goes_on(course):
     got = auto_score(course, A1)
     for student, (_, expected) in BROKEN_01.items():
-        assert got.get(student) == expected, f"{student}: got {got.get(student)}, expected {expected}"
+        assert got.get(student) == expected, (
+            f"{student}: got {got.get(student)}, expected {expected}"
+        )
     assert got.get("absent") == 0.0, "a student of the roster without a submission is graded 0"
     for student, phrase in NOTES.items():
         graded = nbformat.read(course / "autograded" / student / A1 / f"{A1}.ipynb", 4)
@@ -135,14 +196,15 @@ def test_rerunning_autograde_changes_only_what_is_graded_again(course):
     before = auto_score(course, A1)
     graded = course / "autograded" / "blank" / A1 / f"{A1}.ipynb"
     mtime = graded.stat().st_mtime
-    nbgrader(course, "autograde", A1, check=False)             # nothing new: nothing changes
+    nbgrader(course, "autograde", A1, check=False)  # nothing new: nothing changes
     assert auto_score(course, A1) == before and graded.stat().st_mtime == mtime
-    submit(course, "one_piece", A1, fill(course, A1))           # a resubmission, graded again
+    submit(course, "one_piece", A1, fill(course, A1))  # a resubmission, graded again
     nbgrader(course, "autograde", A1, "--student=one_piece", "--force")
     after = auto_score(course, A1)
     assert after["one_piece"] == ALL_01
-    assert {k: v for k, v in after.items() if k != "one_piece"} == \
-        {k: v for k, v in before.items() if k != "one_piece"}
+    assert {k: v for k, v in after.items() if k != "one_piece"} == {
+        k: v for k, v in before.items() if k != "one_piece"
+    }
 
 
 def test_feedback_never_shows_hidden_tests(course):
@@ -154,11 +216,11 @@ def test_feedback_never_shows_hidden_tests(course):
         for page in pages:
             text = document_text(page)
             assert "BEGIN HIDDEN TESTS" not in text
-            leaked = [l for l in hidden if l in text]
+            leaked = [line for line in hidden if line in text]
             assert not leaked, f"{page}: hidden test code in feedback: {leaked[:3]}"
     # the same reading finds visible test code and the autograder's notes in the feedback
     text = document_text(course / "feedback" / "kernel_dies" / A1 / f"{A1}.html")
-    assert "with forbid(lib.nn.Linear.forward, piece=\"affine\"):" in text
+    assert 'with forbid(lib.nn.Linear.forward, piece="affine"):' in text
     assert "kernel died" in text
     # and the hidden tests, with the inputs drawn for this student, were really in the graded
     # notebook the feedback was made from; the feedback shows neither
@@ -182,9 +244,15 @@ def test_export_lists_every_student(course):
 
 def _validate(course: Path, paths: list[Path]) -> str:
     """nbgrader validate's log and report, interleaved as printed."""
-    return subprocess.run([str(BIN / "nbgrader"), "validate", *map(str, paths),
-                           f"--CourseDirectory.root={course}"], cwd=ROOT, env=ENV, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900).stdout
+    return subprocess.run(
+        [str(BIN / "nbgrader"), "validate", *map(str, paths), f"--CourseDirectory.root={course}"],
+        cwd=ROOT,
+        env=ENV,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=900,
+    ).stdout
 
 
 def test_validate_passes_on_solutions_and_fails_on_blank_releases(course):
@@ -199,15 +267,23 @@ def test_validate_passes_on_solutions_and_fails_on_blank_releases(course):
         assert passed == (path in solutions), f"{path}:\n{report[-1500:]}"
 
 
-# -- the checks students read (fast, no nbgrader) ---------------------------------------------------
+# -- the checks students read (fast, no nbgrader) ------------------------------------------------
+
 
 def test_checks_report_type_then_shape_then_values():
     import numpy as np
+
     from lib.exercises.checks import check_array
+
     expected = np.zeros((2, 3))
-    for got, phrase in [(None, "forget to `return`"), ([[0.0] * 3] * 2, "should be a NumPy array"),
-                        (np.zeros((2, 3), dtype=int), "integer dtype"), (np.zeros((3, 2)), "transposed"),
-                        (np.full((2, 3), np.nan), "contains nan"), (np.eye(2, 3), "wrong values")]:
+    for got, phrase in [
+        (None, "forget to `return`"),
+        ([[0.0] * 3] * 2, "should be a NumPy array"),
+        (np.zeros((2, 3), dtype=int), "integer dtype"),
+        (np.zeros((3, 2)), "transposed"),
+        (np.full((2, 3), np.nan), "contains nan"),
+        (np.eye(2, 3), "wrong values"),
+    ]:
         with pytest.raises(AssertionError, match=re.escape(phrase)):
             check_array("Z", got, expected)
     check_array("Z", np.zeros((2, 3)) + 1e-12, expected)
@@ -215,9 +291,15 @@ def test_checks_report_type_then_shape_then_values():
 
 def test_check_gradients_names_the_wrong_gradient_and_by_how_much():
     import numpy as np
+
     from lib.exercises.checks import check_gradients
+
     rng = np.random.default_rng(0)
-    ref = {"dx": rng.standard_normal((4, 3)), "dW": rng.standard_normal((2, 3)), "db": rng.standard_normal(2)}
+    ref = {
+        "dx": rng.standard_normal((4, 3)),
+        "dW": rng.standard_normal((2, 3)),
+        "db": rng.standard_normal(2),
+    }
     got = dict(ref, dW=2 * ref["dW"])
     with pytest.raises(AssertionError) as info:
         check_gradients(got, ref)
@@ -233,10 +315,11 @@ def test_check_gradients_names_the_wrong_gradient_and_by_how_much():
 
 def test_forbid_catches_every_route_to_the_library_and_restores_it():
     import numpy as np
+
     import lib.functional
     import lib.nn
     from lib.exercises.checks import UsedLibraryImplementation, forbid
-    from lib.functional import softmax                     # bound before the block
+    from lib.functional import softmax  # bound before the block
 
     class MyLinear(lib.nn.Linear):
         def backward(self, grad_out):
@@ -255,6 +338,7 @@ def test_forbid_catches_every_route_to_the_library_and_restores_it():
 
 def test_zip_collect_files_a_canvas_download_under_each_student(course, tmp_path):
     import zipfile
+
     other = tmp_path / "course"
     shutil.copytree(course / "release", other / "release")
     archive = other / "downloaded" / A1 / "archive"
@@ -262,7 +346,7 @@ def test_zip_collect_files_a_canvas_download_under_each_student(course, tmp_path
     notebook = (course / "release" / A1 / f"{A1}.ipynb").read_text()
     with zipfile.ZipFile(archive / "submissions.zip", "w") as zf:
         zf.writestr(f"jdoe_1234_5678_{A1}.ipynb", notebook)
-        zf.writestr(f"asmith_LATE_1235_5679_{A1}-1.ipynb", notebook)     # a resubmission
+        zf.writestr(f"asmith_LATE_1235_5679_{A1}-1.ipynb", notebook)  # a resubmission
     nbgrader(other, "zip_collect", A1)
     for student in ("jdoe", "asmith"):
         assert (other / "submitted" / student / A1 / f"{A1}.ipynb").read_text() == notebook

@@ -13,9 +13,20 @@ from __future__ import annotations
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
-
-from nbgrader_course import (ASSIGNMENTS, auto_score, body, cell_scores, fill, graded_cell,
-                             nbg_meta, nbgrader, new_course, points, submit, tree_digest)
+from nbgrader_course import (
+    ASSIGNMENTS,
+    auto_score,
+    body,
+    cell_scores,
+    fill,
+    graded_cell,
+    nbg_meta,
+    nbgrader,
+    new_course,
+    points,
+    submit,
+    tree_digest,
+)
 from notebook_runner import ROOT
 
 pytestmark = pytest.mark.slow
@@ -39,51 +50,74 @@ def every_answer(code: str) -> dict:
 # -- exercise 2, tampering inside the kernel: blank answers plus one attack each -------------------
 TAMPER = {
     # the visible checks and their private failure helper, rebound and patched
-    "patched_checks": lambda c: with_cell(fill(c, A2, ids=[]), (
-        "import lib.exercises.checks as checks_module\n"
-        "checks_module._fail = lambda message: None\n"
-        "check_array = check_scalar = check_gradients = lambda *args, **kwargs: None\n"
-        "checks_module.check_array.__code__ = (lambda *args, **kwargs: None).__code__\n"
-        "forbid = lambda *args, **kwargs: __import__('contextlib').nullcontext()")),
+    "patched_checks": lambda c: with_cell(
+        fill(c, A2, ids=[]),
+        (
+            "import lib.exercises.checks as checks_module\n"
+            "checks_module._fail = lambda message: None\n"
+            "check_array = check_scalar = check_gradients = lambda *args, **kwargs: None\n"
+            "checks_module.check_array.__code__ = (lambda *args, **kwargs: None).__code__\n"
+            "forbid = lambda *args, **kwargs: __import__('contextlib').nullcontext()"
+        ),
+    ),
     # numpy's comparisons patched to agree with anything
-    "patched_numpy": lambda c: with_cell(fill(c, A2, ids=[]), (
-        "np.allclose = lambda *args, **kwargs: True\n"
-        "np.array_equal = lambda *args, **kwargs: True\n"
-        "np.testing.assert_allclose = lambda *args, **kwargs: None\n"
-        "np.isfinite = lambda x: np.ones(np.shape(x), dtype=bool)")),
+    "patched_numpy": lambda c: with_cell(
+        fill(c, A2, ids=[]),
+        (
+            "np.allclose = lambda *args, **kwargs: True\n"
+            "np.array_equal = lambda *args, **kwargs: True\n"
+            "np.testing.assert_allclose = lambda *args, **kwargs: None\n"
+            "np.isfinite = lambda x: np.ones(np.shape(x), dtype=bool)"
+        ),
+    ),
     # IPython hooks: every later cell rewritten into `pass`; every error swallowed
-    "rewrites_cells": lambda c: with_cell(fill(c, A2, ids=[]), (
-        "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])")),
-    "swallows_errors": lambda c: with_cell(fill(c, A2, ids=[]), (
-        "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)")),
+    "rewrites_cells": lambda c: with_cell(
+        fill(c, A2, ids=[]),
+        ("get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"),
+    ),
+    "swallows_errors": lambda c: with_cell(
+        fill(c, A2, ids=[]),
+        ("get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)"),
+    ),
     # objects that equal anything, and an ndarray subclass that says True to every comparison
-    "always_equal": lambda c: with_cell(fill(c, A2, ids=[], edits=every_answer(
-        "return (AlwaysEqual(), AlwaysEqual())" )), (
-        "class AlwaysEqual:\n"
-        "    __eq__ = __le__ = __ge__ = lambda self, other: True\n"
-        "    __array_priority__ = 1000\n"
-        "    def __float__(self): return 0.5\n"
-        "    def __getitem__(self, key): return self")),
-    "ndarray_liar": lambda c: with_cell(fill(c, A2, ids=[], edits=every_answer(
-        "return Liar.like(z if 'z' in dir() else Z)")), (
-        "class Liar(np.ndarray):\n"
-        "    def __eq__(self, other): return np.ones(self.shape, dtype=bool)\n"
-        "    def __array_function__(self, func, types, args, kwargs):\n"
-        "        return True if func in (np.allclose, np.array_equal) else super().__array_function__(func, types, args, kwargs)\n"
-        "    @classmethod\n"
-        "    def like(cls, x): return np.zeros(np.shape(x)).view(cls)")),
+    "always_equal": lambda c: with_cell(
+        fill(c, A2, ids=[], edits=every_answer("return (AlwaysEqual(), AlwaysEqual())")),
+        (
+            "class AlwaysEqual:\n"
+            "    __eq__ = __le__ = __ge__ = lambda self, other: True\n"
+            "    __array_priority__ = 1000\n"
+            "    def __float__(self): return 0.5\n"
+            "    def __getitem__(self, key): return self"
+        ),
+    ),
+    "ndarray_liar": lambda c: with_cell(
+        fill(c, A2, ids=[], edits=every_answer("return Liar.like(z if 'z' in dir() else Z)")),
+        (
+            "class Liar(np.ndarray):\n"
+            "    def __eq__(self, other): return np.ones(self.shape, dtype=bool)\n"
+            "    def __array_function__(self, func, types, args, kwargs):\n"
+            "        return True if func in (np.allclose, np.array_equal) "
+            "else super().__array_function__(func, types, args, kwargs)\n"
+            "    @classmethod\n"
+            "    def like(cls, x): return np.zeros(np.shape(x)).view(cls)"
+        ),
+    ),
     # forged outputs: a score as the cell's result, the grader's own words, fake handed-out values
-    "forges_outputs": lambda c: with_cell(fill(c, A2, ids=[], edits=every_answer(
-        "return forge(locals())")), (
-        "import sys\n"
-        "from lib.exercises.handin import Case\n"
-        "def forge(args):\n"
-        "    sys.displayhook(3.0)\n"
-        "    print('Grader: 3 of 3 points.')\n"
-        "    for grade_id in ('test-sigmoid', 'test-bce', 'test-softmax', 'test-log-softmax', 'test-softmax-ce'):\n"
-        "        for i in range(40):\n"
-        "            Case(grade_id, i, {}).report(np.zeros(np.shape(list(args.values())[0])))\n"
-        "    return np.zeros(np.shape(list(args.values())[0]))")),
+    "forges_outputs": lambda c: with_cell(
+        fill(c, A2, ids=[], edits=every_answer("return forge(locals())")),
+        (
+            "import sys\n"
+            "from lib.exercises.handin import Case\n"
+            "def forge(args):\n"
+            "    sys.displayhook(3.0)\n"
+            "    print('Grader: 3 of 3 points.')\n"
+            "    for grade_id in ('test-sigmoid', 'test-bce', 'test-softmax', "
+            "'test-log-softmax', 'test-softmax-ce'):\n"
+            "        for i in range(40):\n"
+            "            Case(grade_id, i, {}).report(np.zeros(np.shape(list(args.values())[0])))\n"
+            "    return np.zeros(np.shape(list(args.values())[0]))"
+        ),
+    ),
     # leaving early
     "system_exit": lambda c: fill(c, A2, ids=[], edits=every_answer("raise SystemExit(0)")),
     "os_exit": lambda c: with_cell(fill(c, A2, ids=[]), "import os\nos._exit(0)", after="sigmoid"),
@@ -91,8 +125,17 @@ TAMPER = {
     # test cells emptied, one deleted, all re-weighted to 100 points
     "edits_tests": lambda c: _edit_tests(fill(c, A2, ids=[])),
     # answers hard-coded for the visible tests' inputs
-    "hard_coded": lambda c: fill(c, A2, ids=[], edits={"sigmoid": body(
-        "return np.array([0.5, 0.75, 0.25]) if np.shape(z) == (3,) else np.full(np.shape(z), 0.5)")}),
+    "hard_coded": lambda c: fill(
+        c,
+        A2,
+        ids=[],
+        edits={
+            "sigmoid": body(
+                "return np.array([0.5, 0.75, 0.25]) if np.shape(z) == (3,) "
+                "else np.full(np.shape(z), 0.5)"
+            )
+        },
+    ),
 }
 
 
@@ -109,67 +152,126 @@ def _edit_tests(nb):
 # -- exercise 2 graded as the course does: calling the library, honest full / half / naive --------
 LIB_02 = {
     "lib_direct": lambda c: fill(c, A2, edits={"sigmoid": body("return F.sigmoid(z)")}),
-    "lib_imported": lambda c: with_cell(fill(c, A2, edits={"softmax": body("return softmax_from_lib(Z)")}),
-                                        "from lib.functional import softmax as softmax_from_lib"),
-    "lib_getattr": lambda c: fill(c, A2, edits={"sigmoid": body(
-        "return getattr(globals()['F'], 'sig' + 'moid')(z)")}),
+    "lib_imported": lambda c: with_cell(
+        fill(c, A2, edits={"softmax": body("return softmax_from_lib(Z)")}),
+        "from lib.functional import softmax as softmax_from_lib",
+    ),
+    "lib_getattr": lambda c: fill(
+        c, A2, edits={"sigmoid": body("return getattr(globals()['F'], 'sig' + 'moid')(z)")}
+    ),
 }
 HONEST_02 = {
     "full": lambda c: fill(c, A2),
     "blank": lambda c: fill(c, A2, ids=[]),
     "half": lambda c: fill(c, A2, ids=["sigmoid", "bce", "softmax"]),
     # overflows in the branch np.where throws away: the graded runs raise on overflow
-    "where_overflows": lambda c: fill(c, A2, edits={"sigmoid": body(
-        "return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))")}),
+    "where_overflows": lambda c: fill(
+        c,
+        A2,
+        edits={
+            "sigmoid": body(
+                "return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))"
+            )
+        },
+    ),
     # no warning ever, but sigmoid(-720) = 1e-313 comes out as 0
-    "tanh_form": lambda c: fill(c, A2, edits={"sigmoid": body(
-        "return 0.5 * (1 + np.tanh(0.5 * np.asarray(z, dtype=float)))")}),
+    "tanh_form": lambda c: fill(
+        c,
+        A2,
+        edits={"sigmoid": body("return 0.5 * (1 + np.tanh(0.5 * np.asarray(z, dtype=float)))")},
+    ),
 }
 
-# -- exercises 1, 3, 4 ------------------------------------------------------------------------------
-XOR_BY_HAND = ("params = {'W1': np.array([[20.0, 20.0], [-20.0, -20.0]] + [[0.0, 0.0]] * (XOR_HIDDEN - 2)),\n"
-               "          'b1': np.array([-10.0, 30.0] + [0.0] * (XOR_HIDDEN - 2)),\n"
-               "          'W2': np.zeros((2, XOR_HIDDEN)), 'b2': np.zeros(2)}\n"
-               "params['W2'][1, :2], params['W2'][0, :2], params['b2'][:] = 20.0, -20.0, [30.0, -30.0]\n"
-               "return params, np.array([0.7, 0.3, 0.01])")
-FD_TWO_LAYER = ("def fd(f, x, eps=1e-5):                 # central differences, one entry at a time\n"
-                "    g = np.zeros(x.shape)\n"
-                "    for i in np.ndindex(x.shape):\n"
-                "        old = x[i]\n"
-                "        x[i] = old + eps; up = f()\n"
-                "        x[i] = old - eps; down = f()\n"
-                "        x[i] = old\n"
-                "        g[i] = (up - down) / (2 * eps)\n"
-                "    return g\n"
-                "Z2, (Z1, A1) = two_layer_forward(params, X)\n"
-                "p = {k: v.copy() for k, v in params.items()}\n"
-                "f = lambda: softmax_ce_loss(two_layer_forward(p, X)[0], t)\n"
-                "grads = {k: fd(f, p[k]) for k in ('W1', 'b1', 'W2', 'b2')}\n"
-                "grads['Z2'] = fd(lambda: softmax_ce_loss(Z2, t), Z2)\n"
-                "grads['A1'] = fd(lambda: softmax_ce_loss(A1 @ p['W2'].T + p['b2'], t), A1)\n"
-                "grads['Z1'] = fd(lambda: softmax_ce_loss(np.tanh(Z1) @ p['W2'].T + p['b2'], t), Z1)\n"
-                "return f(), grads")
+# -- exercises 1, 3, 4 ---------------------------------------------------------------------------
+XOR_BY_HAND = (
+    "params = {'W1': np.array([[20.0, 20.0], [-20.0, -20.0]] + [[0.0, 0.0]] * (XOR_HIDDEN - 2)),\n"
+    "          'b1': np.array([-10.0, 30.0] + [0.0] * (XOR_HIDDEN - 2)),\n"
+    "          'W2': np.zeros((2, XOR_HIDDEN)), 'b2': np.zeros(2)}\n"
+    "params['W2'][1, :2], params['W2'][0, :2], params['b2'][:] = 20.0, -20.0, [30.0, -30.0]\n"
+    "return params, np.array([0.7, 0.3, 0.01])"
+)
+FD_TWO_LAYER = (
+    "def fd(f, x, eps=1e-5):                 # central differences, one entry at a time\n"
+    "    g = np.zeros(x.shape)\n"
+    "    for i in np.ndindex(x.shape):\n"
+    "        old = x[i]\n"
+    "        x[i] = old + eps; up = f()\n"
+    "        x[i] = old - eps; down = f()\n"
+    "        x[i] = old\n"
+    "        g[i] = (up - down) / (2 * eps)\n"
+    "    return g\n"
+    "Z2, (Z1, A1) = two_layer_forward(params, X)\n"
+    "p = {k: v.copy() for k, v in params.items()}\n"
+    "f = lambda: softmax_ce_loss(two_layer_forward(p, X)[0], t)\n"
+    "grads = {k: fd(f, p[k]) for k in ('W1', 'b1', 'W2', 'b2')}\n"
+    "grads['Z2'] = fd(lambda: softmax_ce_loss(Z2, t), Z2)\n"
+    "grads['A1'] = fd(lambda: softmax_ce_loss(A1 @ p['W2'].T + p['b2'], t), A1)\n"
+    "grads['Z1'] = fd(lambda: softmax_ce_loss(np.tanh(Z1) @ p['W2'].T + p['b2'], t), Z1)\n"
+    "return f(), grads"
+)
 OTHERS = {
-    A1: {"full": lambda c: fill(c, A1), "blank": lambda c: fill(c, A1, ids=[]),
-         "half": lambda c: fill(c, A1, ids=["affine", "perceptron-update"]),
-         "lib_call": lambda c: fill(c, A1, edits={"perceptron-train": body(
-             "return lib.lessons.perceptron.perceptron_learning(X, labels, rng, max_epochs)")})},
-    A3: {"full": lambda c: fill(c, A3), "blank": lambda c: fill(c, A3, ids=[]),
-         "half": lambda c: fill(c, A3, ids=["linear-backward", "activations-backward"]),
-         "lib_call": lambda c: fill(c, A3, ids=["linear-backward"], edits={"linear-backward": body(
-             "layer = lib.nn.Linear.from_weights(W, np.zeros(len(W)))\n"
-             "layer.forward(X)\n"
-             "return layer.backward(dZ), layer.grads['W'], layer.grads['b']")}),
-         "xor_by_hand": lambda c: fill(c, A3, edits={"train-xor": body(XOR_BY_HAND)}),
-         "finite_differences": lambda c: fill(c, A3, ids=[
-             "linear-backward", "activations-backward", "softmax-ce-backward", "numerical-gradient"],
-             edits={"two-layer-backward": body(FD_TWO_LAYER)})},
-    A4: {"full": lambda c: fill(c, A4), "blank": lambda c: fill(c, A4, ids=[]),
-         "half": lambda c: fill(c, A4, ids=["bump-network"]),
-         "lib_call": lambda c: with_cell(fill(c, A4, edits={"tent-network": body(
-             "net = lib.lessons.depth_separation.tent_map_network(L)\n"
-             "return [(layer.params['W'], layer.params['b']) for layer in net.layers if layer.params]")}),
-             "import lib.lessons.depth_separation")},
+    A1: {
+        "full": lambda c: fill(c, A1),
+        "blank": lambda c: fill(c, A1, ids=[]),
+        "half": lambda c: fill(c, A1, ids=["affine", "perceptron-update"]),
+        "lib_call": lambda c: fill(
+            c,
+            A1,
+            edits={
+                "perceptron-train": body(
+                    "return lib.lessons.perceptron.perceptron_learning(X, labels, rng, max_epochs)"
+                )
+            },
+        ),
+    },
+    A3: {
+        "full": lambda c: fill(c, A3),
+        "blank": lambda c: fill(c, A3, ids=[]),
+        "half": lambda c: fill(c, A3, ids=["linear-backward", "activations-backward"]),
+        "lib_call": lambda c: fill(
+            c,
+            A3,
+            ids=["linear-backward"],
+            edits={
+                "linear-backward": body(
+                    "layer = lib.nn.Linear.from_weights(W, np.zeros(len(W)))\n"
+                    "layer.forward(X)\n"
+                    "return layer.backward(dZ), layer.grads['W'], layer.grads['b']"
+                )
+            },
+        ),
+        "xor_by_hand": lambda c: fill(c, A3, edits={"train-xor": body(XOR_BY_HAND)}),
+        "finite_differences": lambda c: fill(
+            c,
+            A3,
+            ids=[
+                "linear-backward",
+                "activations-backward",
+                "softmax-ce-backward",
+                "numerical-gradient",
+            ],
+            edits={"two-layer-backward": body(FD_TWO_LAYER)},
+        ),
+    },
+    A4: {
+        "full": lambda c: fill(c, A4),
+        "blank": lambda c: fill(c, A4, ids=[]),
+        "half": lambda c: fill(c, A4, ids=["bump-network"]),
+        "lib_call": lambda c: with_cell(
+            fill(
+                c,
+                A4,
+                edits={
+                    "tent-network": body(
+                        "net = lib.lessons.depth_separation.tent_map_network(L)\n"
+                        "return [(layer.params['W'], layer.params['b']) "
+                        "for layer in net.layers if layer.params]"
+                    )
+                },
+            ),
+            "import lib.lessons.depth_separation",
+        ),
+    },
 }
 
 
@@ -184,15 +286,31 @@ def course(tmp_path_factory):
     for assignment, students in OTHERS.items():
         for student, build in students.items():
             submit(course, student, assignment, build(course))
-    # what grades depend on: the configuration, the grading code, the engine, the sources, the release
-    watched = {**{f"repository {part}": (lambda part=part: tree_digest(ROOT / part, exclude=("__pycache__",)))
-                  for part in ("grading", "lib", "solutions", "chapters/exercises")},
-               "nbgrader_config.py": lambda: {"text": (ROOT / "nbgrader_config.py").read_text()},
-               "course": lambda: tree_digest(course, exclude=("submitted", "autograded", "gradebook.db",
-                                                              "feedback", ".ipynb_checkpoints"))}
+    # what grades depend on: the configuration, the grading code, the engine, the sources, the
+    # release
+    watched = {
+        **{
+            f"repository {part}": (
+                lambda part=part: tree_digest(ROOT / part, exclude=("__pycache__",))
+            )
+            for part in ("grading", "lib", "solutions", "chapters/exercises")
+        },
+        "nbgrader_config.py": lambda: {"text": (ROOT / "nbgrader_config.py").read_text()},
+        "course": lambda: tree_digest(
+            course,
+            exclude=("submitted", "autograded", "gradebook.db", "feedback", ".ipynb_checkpoints"),
+        ),
+    }
     before = {name: digest() for name, digest in watched.items()}
     # exercise 2's tampering batch with the static reading of the code OFF: the verdict alone
-    nbgrader(course, "autograde", A2, "--student=tamper_*", "--VerdictOutside.own_work=False", check=False)
+    nbgrader(
+        course,
+        "autograde",
+        A2,
+        "--student=tamper_*",
+        "--VerdictOutside.own_work=False",
+        check=False,
+    )
     for assignment in ASSIGNMENTS:
         nbgrader(course, "autograde", assignment, check=False)
     course_after = {name: digest() for name, digest in watched.items()}
@@ -204,16 +322,20 @@ def test_tampering_inside_the_kernel_scores_no_more_than_an_empty_answer(course)
     got = auto_score(course, A2)
     assert got["tamper_control_full"] == points(A2), "the same batch grades honest work right"
     for student in TAMPER:
-        assert got[f"tamper_{student}"] == 0.0, (student, cell_scores(course, A2, f"tamper_{student}"))
+        assert got[f"tamper_{student}"] == 0.0, (
+            student,
+            cell_scores(course, A2, f"tamper_{student}"),
+        )
 
 
 def test_edited_and_reweighted_test_cells_keep_their_points(course):
     course, _, _ = course
     scores = cell_scores(course, A2, "tamper_edits_tests")
     assert {g: m for g, (_, m) in scores.items()} == {
-        nbg_meta(c)["grade_id"]: float(nbg_meta(c)["points"]) for c in
-        nbformat.read(ROOT / "solutions" / "source" / A2 / f"{A2}.ipynb", 4).cells
-        if nbg_meta(c).get("grade") and not nbg_meta(c).get("solution")}
+        nbg_meta(c)["grade_id"]: float(nbg_meta(c)["points"])
+        for c in nbformat.read(ROOT / "solutions" / "source" / A2 / f"{A2}.ipynb", 4).cells
+        if nbg_meta(c).get("grade") and not nbg_meta(c).get("solution")
+    }
 
 
 def test_forged_outputs_are_shown_but_not_scored(course):
@@ -227,13 +349,18 @@ def test_forged_outputs_are_shown_but_not_scored(course):
 
 def test_calling_the_library_earns_nothing(course):
     course, _, _ = course
-    got = {**auto_score(course, A2), **{f"{a}:{s}": v for a in OTHERS for s, v in auto_score(course, a).items()}}
+    got = {
+        **auto_score(course, A2),
+        **{f"{a}:{s}": v for a in OTHERS for s, v in auto_score(course, a).items()},
+    }
     for student in LIB_02:
         assert got[student] == 0.0, (student, cell_scores(course, A2, student))
     assert got[f"{A1}:lib_call"] == points(A1) - points(A1, ["test-perceptron-train"])
     assert got[f"{A3}:lib_call"] == 0.0
     assert got[f"{A4}:lib_call"] == 0.0
-    notes = nbformat.read(course / "autograded" / "lib_direct" / A2 / f"{A2}.ipynb", 4).cells[0].source
+    notes = (
+        nbformat.read(course / "autograded" / "lib_direct" / A2 / f"{A2}.ipynb", 4).cells[0].source
+    )
     assert "uses `F` (the course library)" in notes, notes
 
 
@@ -242,10 +369,19 @@ def test_honest_work_full_half_and_blank(course):
     got = auto_score(course, A2)
     assert got["full"] == points(A2) and got["blank"] == 0.0
     assert got["half"] == points(A2, ["test-sigmoid", "test-bce", "test-softmax"])
-    for assignment, half in [(A1, ["test-affine", "test-perceptron-update"]),
-                             (A3, ["test-linear-backward", "test-sigmoid-backward", "test-relu-backward",
-                                   "test-tanh-backward"]),
-                             (A4, ["test-bump-network"])]:
+    for assignment, half in [
+        (A1, ["test-affine", "test-perceptron-update"]),
+        (
+            A3,
+            [
+                "test-linear-backward",
+                "test-sigmoid-backward",
+                "test-relu-backward",
+                "test-tanh-backward",
+            ],
+        ),
+        (A4, ["test-bump-network"]),
+    ]:
         got = auto_score(course, assignment)
         assert got["full"] == points(assignment) > 0, (assignment, got)
         assert got["blank"] == 0.0 and got["half"] == points(assignment, half), (assignment, got)
@@ -266,7 +402,7 @@ def test_backprop_must_be_done_and_xor_really_trained(course):
     course, _, _ = course
     scores = cell_scores(course, A3, "xor_by_hand")
     assert scores.pop("test-train-xor")[0] == 0.0
-    scores.pop("written-linear-depth")                     # graded by hand
+    scores.pop("written-linear-depth")  # graded by hand
     assert all(score == top for score, top in scores.values()), scores
     # central differences pass the small networks, but not the 784-256-10 one in the time limit
     assert cell_scores(course, A3, "finite_differences")["test-two-layer-backward"][0] == 0.0
@@ -275,8 +411,11 @@ def test_backprop_must_be_done_and_xor_really_trained(course):
 def test_the_course_files_are_unchanged_by_grading(course):
     _, before, after = course
     for name in before:
-        changed = sorted(k for k in set(before[name]) | set(after[name])
-                         if before[name].get(k) != after[name].get(k))
+        changed = sorted(
+            k
+            for k in set(before[name]) | set(after[name])
+            if before[name].get(k) != after[name].get(k)
+        )
         assert not changed, f"grading changed {name} files: {changed[:10]}"
 
 
@@ -286,7 +425,8 @@ def test_regrading_one_student_reproduces_the_grade_and_touches_no_one_else(cour
     inputs_before = graded_cell(course, "half", A2, "test-sigmoid").source
     nbgrader(course, "autograde", A2, "--student=half", "--force")
     assert auto_score(course, A2) == before
-    assert graded_cell(course, "half", A2, "test-sigmoid").source == inputs_before, \
+    assert graded_cell(course, "half", A2, "test-sigmoid").source == inputs_before, (
         "a re-grade draws the same hidden inputs"
+    )
     other = graded_cell(course, "full", A2, "test-sigmoid").source
     assert other != inputs_before, "each student gets hidden inputs of their own"

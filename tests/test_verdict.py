@@ -11,12 +11,19 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.utils import determine_grade
+from notebook_runner import ROOT
 
 from grading.own_work import library_names, violation
 from grading.verdict import draw_seed, received_values, verdict_outputs
-from lib.exercises.handin import (VALUES_MIME, decode_array, decode_inputs, encode_array,
-                                  encode_inputs, flatten, normal)
-from notebook_runner import ROOT
+from lib.exercises.handin import (
+    VALUES_MIME,
+    decode_array,
+    decode_inputs,
+    encode_array,
+    encode_inputs,
+    flatten,
+    normal,
+)
 
 
 def handed_out(grade_id, case, values, **extra):
@@ -53,14 +60,27 @@ def test_returned_values_flatten_by_path():
 
 
 def test_only_this_cells_first_readable_report_of_a_case_counts():
-    cell = new_code_cell("", outputs=[
-        handed_out("test-other", 0, {"out": encode_array(np.ones(2))}),
-        handed_out("test-x", 0, {"out": encode_array(np.zeros(2))}),
-        handed_out("test-x", 0, {"out": encode_array(np.ones(2))}),          # too late
-        handed_out("test-x", 1, {"out": "not base64!"}),
-        new_output("display_data", data={VALUES_MIME: json.dumps({"grade_id": "test-x", "case": 2,
-                                                                  "values": {"out": encode_array(np.eye(2))}})}),
-    ])
+    cell = new_code_cell(
+        "",
+        outputs=[
+            handed_out("test-other", 0, {"out": encode_array(np.ones(2))}),
+            handed_out("test-x", 0, {"out": encode_array(np.zeros(2))}),
+            handed_out("test-x", 0, {"out": encode_array(np.ones(2))}),  # too late
+            handed_out("test-x", 1, {"out": "not base64!"}),
+            new_output(
+                "display_data",
+                data={
+                    VALUES_MIME: json.dumps(
+                        {
+                            "grade_id": "test-x",
+                            "case": 2,
+                            "values": {"out": encode_array(np.eye(2))},
+                        }
+                    )
+                },
+            ),
+        ],
+    )
     got, problems = received_values(cell, "test-x")
     assert set(got) == {0, 2} and np.array_equal(got[0]["out"], np.zeros(2))
     assert np.array_equal(got[2]["out"], np.eye(2)) and len(problems) == 1
@@ -68,11 +88,17 @@ def test_only_this_cells_first_readable_report_of_a_case_counts():
 
 @pytest.mark.parametrize("score", [0.0, 1.25, 3.0])
 def test_nbgrader_reads_exactly_the_score_the_verdict_gives(score):
-    kernel = [new_output("error", ename="AssertionError", evalue="boom", traceback=["boom"]),
-              new_output("stream", name="stderr", text="a warning\n"),
-              new_output("execute_result", data={"text/plain": "3.0"}, execution_count=1)]
-    cell = new_code_cell("", metadata={"nbgrader": {"grade": True, "solution": False,
-                                                    "grade_id": "test-x", "points": 3}})
+    kernel = [
+        new_output("error", ename="AssertionError", evalue="boom", traceback=["boom"]),
+        new_output("stream", name="stderr", text="a warning\n"),
+        new_output("execute_result", data={"text/plain": "3.0"}, execution_count=1),
+    ]
+    cell = new_code_cell(
+        "",
+        metadata={
+            "nbgrader": {"grade": True, "solution": False, "grade_id": "test-x", "points": 3}
+        },
+    )
     cell.outputs = verdict_outputs(kernel, score, 3.0, ["case 2 (hidden): wrong"], 1)
     # stderr is relabelled by StderrIsNotFailure, later in the pipeline: do the same here
     for output in cell.outputs:
@@ -86,35 +112,51 @@ def test_nbgrader_reads_exactly_the_score_the_verdict_gives(score):
 def test_seeds_are_stable_and_differ_per_student_and_part():
     a = draw_seed("course", "02", "alice", "test-sigmoid")
     assert a == draw_seed("course", "02", "alice", "test-sigmoid")
-    assert len({a, draw_seed("course", "02", "bob", "test-sigmoid"),
+    assert (
+        len(
+            {
+                a,
+                draw_seed("course", "02", "bob", "test-sigmoid"),
                 draw_seed("course", "02", "alice", "test-bce"),
-                draw_seed("other", "02", "alice", "test-sigmoid")}) == 4
+                draw_seed("other", "02", "alice", "test-sigmoid"),
+            }
+        )
+        == 4
+    )
 
 
 def test_names_the_locked_cells_bind_to_the_library():
-    names = library_names(ROOT / "solutions" / "source" / "02_losses_softmax" / "02_losses_softmax.ipynb")
+    names = library_names(
+        ROOT / "solutions" / "source" / "02_losses_softmax" / "02_losses_softmax.ipynb"
+    )
     assert {"lib", "F", "numerical_gradient", "LIB_FUNCTIONS"} <= names
     assert not names & {"check_array", "forbid", "np"}
 
 
-@pytest.mark.parametrize("code, reason", [
-    ("def f(z):\n    return F.sigmoid(z)", "`F` (the course library)"),
-    ("import os\nos._exit(0)", "imports `os`"),
-    ("from lib.functional import softmax", "imports from `lib.functional`"),
-    ("def f(z):\n    return getattr(np, 'exp')(z)", "`getattr`"),
-    ("np.allclose = lambda *a, **k: True", "assigns to the attribute `.allclose`"),
-    ("x = ().__class__", "private attribute `.__class__`"),
-    ("get_ipython().input_transformers_post.append(lambda l: ['pass'])", "`get_ipython`"),
-    ("%run ../../solutions/source/x.ipynb", "`get_ipython`"),
-])
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        ("def f(z):\n    return F.sigmoid(z)", "`F` (the course library)"),
+        ("import os\nos._exit(0)", "imports `os`"),
+        ("from lib.functional import softmax", "imports from `lib.functional`"),
+        ("def f(z):\n    return getattr(np, 'exp')(z)", "`getattr`"),
+        ("np.allclose = lambda *a, **k: True", "assigns to the attribute `.allclose`"),
+        ("x = ().__class__", "private attribute `.__class__`"),
+        ("get_ipython().input_transformers_post.append(lambda l: ['pass'])", "`get_ipython`"),
+        ("%run ../../solutions/source/x.ipynb", "`get_ipython`"),
+    ],
+)
 def test_code_that_is_not_the_students_own_is_named(code, reason):
     assert reason in (violation(code, {"F", "lib"}) or "")
 
 
 def test_honest_code_passes_the_reading():
-    honest = ("import math\nimport numpy as np\n"
-              "def sigmoid(z):\n    z = np.asarray(z, dtype=float)\n    e = np.exp(-np.abs(z))\n"
-              "    with np.errstate(divide='ignore'):\n        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))\n"
-              "params = {}\nparams['W'] = np.zeros(2)\nparams['W'] -= 0.1 * np.ones(2)\n")
+    honest = (
+        "import math\nimport numpy as np\n"
+        "def sigmoid(z):\n    z = np.asarray(z, dtype=float)\n    e = np.exp(-np.abs(z))\n"
+        "    with np.errstate(divide='ignore'):\n"
+        "        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))\n"
+        "params = {}\nparams['W'] = np.zeros(2)\nparams['W'] -= 0.1 * np.ones(2)\n"
+    )
     assert violation(honest, {"F", "lib"}) is None
     assert violation("def broken(:\n", {"lib"}) is None, "a syntax error cannot run either"

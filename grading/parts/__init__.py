@@ -15,8 +15,8 @@ shapes, never the hidden inputs or the reference values.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -47,7 +47,10 @@ def real_array(got: dict, path: str, shape: tuple, *, kinds: str = "fiu") -> str
 
 def same(got: dict, path: str, expected, *, rtol: float = 1e-7, atol: float = 1e-12,
          kinds: str = "fiu") -> str | None:
-    """None if ``got[path]`` is a real array equal to ``expected`` within tolerance, else why not."""
+    """None if ``got[path]`` is a real array equal to ``expected`` within tolerance.
+
+    Otherwise, why not.
+    """
     expected = np.asarray(expected, dtype=np.float64)
     problem = real_array(got, path, expected.shape, kinds=kinds)
     if problem:
@@ -60,12 +63,15 @@ def same(got: dict, path: str, expected, *, rtol: float = 1e-7, atol: float = 1e
 
 def compare_all(got: dict, expected: dict, **tolerance) -> list[str]:
     """Problems of every path of ``expected`` (a dict path -> array)."""
-    return [p for p in (same(got, path, value, **tolerance) for path, value in expected.items()) if p]
+    return [
+        p for p in (same(got, path, value, **tolerance) for path, value in expected.items()) if p
+    ]
 
 
 def paths(value, prefix: str = "out") -> dict:
     """The reference value flattened the way the kernel flattens what it hands out."""
     from lib.exercises.handin import flatten
+
     return dict(flatten(value, prefix))
 
 
@@ -77,8 +83,12 @@ def scalar(got: dict, path: str, kinds: str = "fiub"):
     return value.item()
 
 
-from grading.parts import (ex01_neurons_perceptron, ex02_losses_softmax,  # noqa: E402
-                           ex03_backpropagation, ex04_approximation_depth)
+from grading.parts import (  # noqa: E402
+    ex01_neurons_perceptron,
+    ex02_losses_softmax,
+    ex03_backpropagation,
+    ex04_approximation_depth,
+)
 
 PARTS: dict[str, dict[str, Part]] = {
     "01_neurons_perceptron": ex01_neurons_perceptron.PARTS,

@@ -50,15 +50,31 @@ def _separable(rng, d, n=60):
 
 def train_cases(rng):
     inputs = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    cases = [{"X": inputs, "labels": [0, 0, 0, 1], "seed": 0, "max_epochs": 1000, "separable": True},
-             {"X": inputs, "labels": [0, 1, 1, 1], "seed": 0, "max_epochs": 1000, "separable": True},
-             {"X": inputs, "labels": [0, 1, 1, 0], "seed": 0, "max_epochs": 50, "separable": False}]
+    cases = [
+        {"X": inputs, "labels": [0, 0, 0, 1], "seed": 0, "max_epochs": 1000, "separable": True},
+        {"X": inputs, "labels": [0, 1, 1, 1], "seed": 0, "max_epochs": 1000, "separable": True},
+        {"X": inputs, "labels": [0, 1, 1, 0], "seed": 0, "max_epochs": 50, "separable": False},
+    ]
     for d in (1, int(rng.integers(2, 5)), 6):
         X, labels = _separable(rng, d)
-        cases.append({"X": X, "labels": labels, "seed": int(rng.integers(1000)), "max_epochs": 2000,
-                      "separable": True})
-    cases.append({"X": [[0.0], [1.0], [2.0]], "labels": [0, 1, 0], "seed": int(rng.integers(1000)),
-                  "max_epochs": 20, "separable": False})
+        cases.append(
+            {
+                "X": X,
+                "labels": labels,
+                "seed": int(rng.integers(1000)),
+                "max_epochs": 2000,
+                "separable": True,
+            }
+        )
+    cases.append(
+        {
+            "X": [[0.0], [1.0], [2.0]],
+            "labels": [0, 1, 0],
+            "seed": int(rng.integers(1000)),
+            "max_epochs": 20,
+            "separable": False,
+        }
+    )
     return cases
 
 
@@ -77,7 +93,9 @@ def train_judge(case, got, solution):
         return ["did not converge on linearly separable data"]
     predictions = solution["perceptron_predict"](got["out.0"].astype(float), case["X"])
     wrong = int(np.sum(predictions != case["labels"]))
-    return [f"the returned weights misclassify {wrong} of {len(predictions)} inputs"] if wrong else []
+    return (
+        [f"the returned weights misclassify {wrong} of {len(predictions)} inputs"] if wrong else []
+    )
 
 
 PARTS = {

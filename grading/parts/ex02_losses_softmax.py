@@ -17,11 +17,23 @@ EXACT = {"rtol": 1e-6, "atol": 0.0}
 
 
 def sigmoid_cases(rng):
-    visible = [{"z": [0.0, np.log(3), -np.log(3)]}, {"z": np.zeros((2, 2))}, {"z": [-1000.0, 1000.0]}]
-    extremes = np.concatenate([np.linspace(-40, 40, 41), [-720.0, -712.5, -800.0, 710.0, 1e5, -1e5],
-                               rng.uniform(-725, -710, 4)])
-    return visible + [{"z": rng.permutation(extremes).reshape(1, -1, 1)},
-                      {"z": rng.standard_normal((3, 4)) * 300}, {"z": rng.integers(-30, 30, 5)}]
+    visible = [
+        {"z": [0.0, np.log(3), -np.log(3)]},
+        {"z": np.zeros((2, 2))},
+        {"z": [-1000.0, 1000.0]},
+    ]
+    extremes = np.concatenate(
+        [
+            np.linspace(-40, 40, 41),
+            [-720.0, -712.5, -800.0, 710.0, 1e5, -1e5],
+            rng.uniform(-725, -710, 4),
+        ]
+    )
+    return visible + [
+        {"z": rng.permutation(extremes).reshape(1, -1, 1)},
+        {"z": rng.standard_normal((3, 4)) * 300},
+        {"z": rng.integers(-30, 30, 5)},
+    ]
 
 
 def sigmoid_judge(case, got, solution):
@@ -29,10 +41,16 @@ def sigmoid_judge(case, got, solution):
 
 
 def bce_cases(rng):
-    visible = [{"z": [0.0], "t": [1]}, {"z": [np.log(3), np.log(3)], "t": [1, 0]},
-               {"z": [1000.0], "t": [1]}, {"z": [-1000.0], "t": [1]}]
-    hidden = [{"z": rng.standard_normal(n) * scale, "t": rng.integers(0, 2, n)}
-              for n, scale in [(1, 1.0), (10, 3.0), (37, 50.0), (int(rng.integers(3, 9)), 800.0)]]
+    visible = [
+        {"z": [0.0], "t": [1]},
+        {"z": [np.log(3), np.log(3)], "t": [1, 0]},
+        {"z": [1000.0], "t": [1]},
+        {"z": [-1000.0], "t": [1]},
+    ]
+    hidden = [
+        {"z": rng.standard_normal(n) * scale, "t": rng.integers(0, 2, n)}
+        for n, scale in [(1, 1.0), (10, 3.0), (37, 50.0), (int(rng.integers(3, 9)), 800.0)]
+    ]
     return visible + hidden
 
 
@@ -46,8 +64,9 @@ def _logits(rng, sizes):
 
 def softmax_cases(rng):
     visible = [{"Z": [[0.0, np.log(2)]]}, {"Z": [[1000.0, 1000.0], [0.0, np.log(2)]]}]
-    return visible + _logits(rng, [(1, 2, 1.0), (4, 3, 2.0), (6, 10, 300.0),
-                                   (3, 2, float(rng.uniform(1000, 1e4)))])
+    return visible + _logits(
+        rng, [(1, 2, 1.0), (4, 3, 2.0), (6, 10, 300.0), (3, 2, float(rng.uniform(1000, 1e4)))]
+    )
 
 
 def softmax_judge(case, got, solution):
@@ -65,8 +84,10 @@ def log_softmax_judge(case, got, solution):
 
 
 def softmax_ce_cases(rng):
-    visible = [{"Z": np.zeros((2, 3)), "t": [0, 2]},
-               {"Z": np.random.default_rng(0).standard_normal((4, 5)), "t": [1, 0, 4, 1]}]
+    visible = [
+        {"Z": np.zeros((2, 3)), "t": [0, 2]},
+        {"Z": np.random.default_rng(0).standard_normal((4, 5)), "t": [1, 0, 4, 1]},
+    ]
     hidden = []
     for n, K, scale in [(1, 2, 1.0), (7, 4, 2.0), (3, 10, 400.0), (2, 3, 1e4)]:
         hidden.append({"Z": rng.standard_normal((n, K)) * scale, "t": rng.integers(0, K, n)})
@@ -74,8 +95,9 @@ def softmax_ce_cases(rng):
 
 
 def softmax_ce_judge(case, got, solution):
-    return compare_all(got, paths(solution["softmax_cross_entropy"](case["Z"], case["t"])),
-                       rtol=1e-8, atol=1e-12)
+    return compare_all(
+        got, paths(solution["softmax_cross_entropy"](case["Z"], case["t"])), rtol=1e-8, atol=1e-12
+    )
 
 
 PARTS = {

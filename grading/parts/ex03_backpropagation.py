@@ -4,11 +4,13 @@ Part 4 is graded on the intermediate gradients (dL/dZ2, dL/dA1, dL/dZ1) as well 
 parameters', and on a hidden 784-256-10 network on 64 samples: backpropagation takes
 milliseconds there, central differences over its 200,000 parameters take many minutes, past
 the cell's time limit (it comes first, so the interrupt at the limit stops the later cases
-too). Part 7 is judged by replaying the training: from the given initialisation, len(losses) steps of gradient descent with the instructor's gradients must give the returned
+too). Part 7 is judged by replaying the training: from the given initialisation, len(losses)
+steps of gradient descent with the instructor's gradients must give the returned
 loss curve and parameters (weights written down by hand, or trained some other way, do not).
 Part 10 (an L-layer network, backward with a cache) is graded like part 4, a 784-256-128-64-10
 network first; part 11 must name the layer the grader broke (its index, drawn per student).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,13 +26,20 @@ def linear_cases(rng):
     X, W, _b = r0.standard_normal((4, 3)), r0.standard_normal((2, 3)), r0.standard_normal(2)
     visible = [{"dZ": r0.standard_normal((4, 2)), "X": X, "W": W}]
     sizes = [(1, 1, 1), (1, 5, 2), tuple(int(v) for v in rng.integers(2, 10, 3)), (25, 10, 4)]
-    return visible + [{"dZ": rng.standard_normal((n, m)), "X": rng.standard_normal((n, d)),
-                       "W": rng.standard_normal((m, d))} for n, d, m in sizes]
+    return visible + [
+        {
+            "dZ": rng.standard_normal((n, m)),
+            "X": rng.standard_normal((n, d)),
+            "W": rng.standard_normal((m, d)),
+        }
+        for n, d, m in sizes
+    ]
 
 
 def linear_judge(case, got, solution):
-    return compare_all(got, paths(solution["linear_backward"](case["dZ"], case["X"], case["W"])),
-                       **GRADIENT)
+    return compare_all(
+        got, paths(solution["linear_backward"](case["dZ"], case["X"], case["W"])), **GRADIENT
+    )
 
 
 def activation_cases(extreme: bool):
@@ -42,75 +51,106 @@ def activation_cases(extreme: bool):
         hidden = []
         for shape, scale in [((1, 1), 1.0), ((3, 7), 4.0), ((8, 2), 0.3)]:
             Z = rng.standard_normal(shape) * scale
-            Z[np.abs(Z) < 0.01] = 0.1                 # away from ReLU's kink
+            Z[np.abs(Z) < 0.01] = 0.1  # away from ReLU's kink
             hidden.append({"dA": rng.standard_normal(shape), "Z": Z})
-        if extreme:                                   # exp(-z) overflows in a naive sigmoid
+        if extreme:  # exp(-z) overflows in a naive sigmoid
             hidden.append({"dA": rng.standard_normal(4), "Z": [-800.0, 800.0, -1e4, 30.0]})
         return visible + hidden
+
     return cases
 
 
 def activation_judge(name):
     def judge(case, got, solution):
         return compare_all(got, paths(solution[name](case["dA"], case["Z"])), **GRADIENT)
+
     return judge
 
 
 def softmax_ce_cases(rng):
     r2 = np.random.default_rng(2)
-    visible = [{"Z": np.zeros((2, 3)), "t": [0, 2]},
-               {"Z": r2.standard_normal((5, 4)), "t": [3, 0, 1, 1, 2]}]
-    hidden = [{"Z": rng.standard_normal((n, K)) * scale, "t": rng.integers(0, K, n)}
-              for n, K, scale in [(1, 2, 1.0), (6, 10, 3.0)]]
+    visible = [
+        {"Z": np.zeros((2, 3)), "t": [0, 2]},
+        {"Z": r2.standard_normal((5, 4)), "t": [3, 0, 1, 1, 2]},
+    ]
+    hidden = [
+        {"Z": rng.standard_normal((n, K)) * scale, "t": rng.integers(0, K, n)}
+        for n, K, scale in [(1, 2, 1.0), (6, 10, 3.0)]
+    ]
     return visible + hidden + [{"Z": [[1000.0, 0.0, -1000.0]], "t": [1]}]
 
 
 def softmax_ce_judge(case, got, solution):
-    return compare_all(got, paths(solution["softmax_ce_backward"](case["Z"], case["t"])), **GRADIENT)
+    return compare_all(
+        got, paths(solution["softmax_ce_backward"](case["Z"], case["t"])), **GRADIENT
+    )
 
 
 def _network(rng, d, h, K, n, big=False):
-    if big:                                           # generated in the kernel from a seed
-        seed = lambda: int(rng.integers(2 ** 31))
-        return {"W1~normal": normal(seed(), 1 / np.sqrt(d), h, d), "b1~normal": normal(seed(), 1.0, h),
-                "W2~normal": normal(seed(), 1 / np.sqrt(h), K, h), "b2~normal": normal(seed(), 1.0, K),
-                "X~normal": normal(seed(), 1.0, n, d), "t": rng.integers(0, K, n)}
-    return {"W1": rng.standard_normal((h, d)) / np.sqrt(d), "b1": rng.standard_normal(h),
-            "W2": rng.standard_normal((K, h)) / np.sqrt(h), "b2": rng.standard_normal(K),
-            "X": rng.standard_normal((n, d)) * 2, "t": rng.integers(0, K, n)}
+    if big:  # generated in the kernel from a seed
+        seed = lambda: int(rng.integers(2**31))
+        return {
+            "W1~normal": normal(seed(), 1 / np.sqrt(d), h, d),
+            "b1~normal": normal(seed(), 1.0, h),
+            "W2~normal": normal(seed(), 1 / np.sqrt(h), K, h),
+            "b2~normal": normal(seed(), 1.0, K),
+            "X~normal": normal(seed(), 1.0, n, d),
+            "t": rng.integers(0, K, n),
+        }
+    return {
+        "W1": rng.standard_normal((h, d)) / np.sqrt(d),
+        "b1": rng.standard_normal(h),
+        "W2": rng.standard_normal((K, h)) / np.sqrt(h),
+        "b2": rng.standard_normal(K),
+        "X": rng.standard_normal((n, d)) * 2,
+        "t": rng.integers(0, K, n),
+    }
 
 
 def two_layer_cases(rng):
     r3 = np.random.default_rng(3)
-    params = {"W1": r3.standard_normal((5, 3)) / np.sqrt(3), "b1": np.zeros(5),
-              "W2": r3.standard_normal((4, 5)) / np.sqrt(5), "b2": np.zeros(4)}
+    params = {
+        "W1": r3.standard_normal((5, 3)) / np.sqrt(3),
+        "b1": np.zeros(5),
+        "W2": r3.standard_normal((4, 5)) / np.sqrt(5),
+        "b2": np.zeros(4),
+    }
     params["b1"], params["b2"] = r3.standard_normal(5), r3.standard_normal(4)
     visible = [dict(params, X=r3.standard_normal((6, 3)), t=[0, 3, 1, 1, 2, 0])]
     # the big network first: a cell stopped at the time limit hands nothing more out
     big = _network(rng, 784, 256, 10, 64, big=True)
-    return visible + [big] + [_network(rng, *size) for size in [(1, 1, 2, 1), (4, 8, 3, 11), (10, 3, 10, 5)]]
+    return (
+        visible
+        + [big]
+        + [_network(rng, *size) for size in [(1, 1, 2, 1), (4, 8, 3, 11), (10, 3, 10, 5)]]
+    )
 
 
 def two_layer_judge(case, got, solution):
     params = {k: case[k] for k in ("W1", "b1", "W2", "b2")}
-    return compare_all(got, paths(solution["two_layer_loss_and_grads"](params, case["X"], case["t"])),
-                       **GRADIENT)
+    return compare_all(
+        got, paths(solution["two_layer_loss_and_grads"](params, case["X"], case["t"])), **GRADIENT
+    )
 
 
 def numerical_gradient_cases(rng):
     r4 = np.random.default_rng(4)
     visible = [{"x": r4.standard_normal((3, 4)), "c": r4.standard_normal((3, 4))}]
-    return visible + [{"x": rng.standard_normal(shape), "c": rng.standard_normal(shape)}
-                      for shape in [(5,), (2, 3, 2), (1, 1)]]
+    return visible + [
+        {"x": rng.standard_normal(shape), "c": rng.standard_normal(shape)}
+        for shape in [(5,), (2, 3, 2), (1, 1)]
+    ]
 
 
 def numerical_gradient_judge(case, got, solution):
     """The gradient of f(x) = sum(c sin x) + sum(x^3) / 3, and x put back exactly as it was."""
     x, c = case["x"].copy(), case["c"]
-    f = lambda: float(np.sum(c * np.sin(x)) + np.sum(x ** 3) / 3)
+    f = lambda: float(np.sum(c * np.sin(x)) + np.sum(x**3) / 3)
     expected = solution["numerical_gradient"](f, x)
-    problems = [same(got, "out.0", expected, rtol=1e-5, atol=1e-7),
-                same(got, "out.1", case["x"], rtol=0.0, atol=0.0)]
+    problems = [
+        same(got, "out.0", expected, rtol=1e-5, atol=1e-7),
+        same(got, "out.1", case["x"], rtol=0.0, atol=0.0),
+    ]
     if problems[1] and "entries are wrong" in problems[1]:
         problems[1] = "x was not put back exactly as it was after numerical_gradient"
     return [p for p in problems if p]
@@ -118,8 +158,12 @@ def numerical_gradient_judge(case, got, solution):
 
 def check_layer_cases(rng):
     # broken: 0 = your layer as it is, 1 = dW twice too large, 2 = dx negated and db zeroed
-    return [{"seed": 0, "broken": 0}, {"seed": 0, "broken": 1},
-            {"seed": int(rng.integers(1000)), "broken": 0}, {"seed": int(rng.integers(1000)), "broken": 2}]
+    return [
+        {"seed": 0, "broken": 0},
+        {"seed": 0, "broken": 1},
+        {"seed": int(rng.integers(1000)), "broken": 0},
+        {"seed": int(rng.integers(1000)), "broken": 2},
+    ]
 
 
 def check_layer_judge(case, got, solution):
@@ -144,8 +188,15 @@ def train_xor_cases(rng):
 def train_xor_judge(case, got, solution):
     """Replay: len(losses) gradient steps from the given initialisation must give what came back."""
     losses = got.get("out.1")
-    if losses is None or losses.ndim != 1 or losses.dtype.kind not in "fi" or not 1 <= losses.size <= 20_000:
-        return ["`losses` (the second item returned) should be a 1-D array of the losses, one per step"]
+    if (
+        losses is None
+        or losses.ndim != 1
+        or losses.dtype.kind not in "fi"
+        or not 1 <= losses.size <= 20_000
+    ):
+        return [
+            "`losses` (the second item returned) should be a 1-D array of the losses, one per step"
+        ]
     init, grads_of = solution["init_two_layer"], solution["two_layer_loss_and_grads"]
     params = init(2, solution["XOR_HIDDEN"], 2, np.random.default_rng(int(case["seed"])))
     replayed = []
@@ -155,8 +206,10 @@ def train_xor_judge(case, got, solution):
         params = {k: v - solution["XOR_LR"] * grads[k] for k, v in params.items()}
     problems = compare_all(got, {"out.1": np.array(replayed)}, rtol=1e-6, atol=1e-9)
     if problems:
-        return ["the loss curve is not the one gradient descent from init_two_layer(2, XOR_HIDDEN, "
-                "2, default_rng(seed)) with XOR_LR gives"]
+        return [
+            "the loss curve is not the one gradient descent from init_two_layer(2, XOR_HIDDEN, "
+            "2, default_rng(seed)) with XOR_LR gives"
+        ]
     problems = compare_all(got, paths(params, "out.0"), rtol=1e-6, atol=1e-9)
     if problems:
         return ["the returned parameters are not the ones after the last step of the loss curve"]
@@ -172,8 +225,12 @@ def train_mnist_judge(case, got, solution):
     problems = []
     for key, shape in [("W1", (None, 784)), ("b1", (None,)), ("W2", (10, None)), ("b2", (10,))]:
         value = got.get(f"out.{key}")
-        fits = value is not None and value.dtype.kind == "f" and value.ndim == len(shape) and all(
-            s is None or s == v for s, v in zip(shape, value.shape))
+        fits = (
+            value is not None
+            and value.dtype.kind == "f"
+            and value.ndim == len(shape)
+            and all(s is None or s == v for s, v in zip(shape, value.shape))
+        )
         if not fits or not np.all(np.isfinite(value)):
             problems.append(f"`{key}` is missing, or not a finite float array of shape {shape}")
     if problems:
@@ -187,10 +244,9 @@ def train_mnist_judge(case, got, solution):
     return [] if accuracy >= 0.90 else [f"test accuracy {accuracy:.1%}; at least 90% is needed"]
 
 
-
 def _deep_case(rng, sizes, n, big=False):
     case = {"depth": len(sizes) - 1, "t": rng.integers(0, sizes[-1], n)}
-    seed = lambda: int(rng.integers(2 ** 31))
+    seed = lambda: int(rng.integers(2**31))
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         if big:
             case[f"W{i}~normal"] = normal(seed(), 1 / np.sqrt(n_in), n_out, n_in)
@@ -213,8 +269,11 @@ def deep_cases(rng):
     # the big network first, as in part 4: central differences cannot finish it in time
     cases = [_deep_case(rng, [784, 256, 128, 64, 10], 64, big=True)]
     for depth in (3, 5, 8):
-        sizes = ([int(rng.integers(2, 7))] + [int(rng.integers(2, 8)) for _ in range(depth - 1)]
-                 + [int(rng.integers(2, 6))])
+        sizes = (
+            [int(rng.integers(2, 7))]
+            + [int(rng.integers(2, 8)) for _ in range(depth - 1)]
+            + [int(rng.integers(2, 6))]
+        )
         cases.append(_deep_case(rng, sizes, int(rng.integers(1, 9))))
     return cases
 
@@ -228,7 +287,9 @@ def broken_cases(rng):
     cases = []
     for _ in range(4):
         depth = int(rng.integers(3, 6))
-        sizes = [int(rng.integers(2, 5))] + [int(rng.integers(3, 6)) for _ in range(depth - 1)] + [3]
+        sizes = (
+            [int(rng.integers(2, 5))] + [int(rng.integers(3, 6)) for _ in range(depth - 1)] + [3]
+        )
         case = _deep_case(rng, sizes, int(rng.integers(3, 7)))
         case["broken"], case["how"] = int(rng.integers(depth)), int(rng.integers(3))
         cases.append(case)
@@ -241,11 +302,18 @@ def broken_judge(case, got, solution):
         return ["the index should be one int"]
     return [] if found == int(case["broken"]) else ["named the wrong layer"]
 
+
 PARTS = {
     "test-linear-backward": Part(linear_cases, linear_judge, visible=1),
-    "test-sigmoid-backward": Part(activation_cases(True), activation_judge("sigmoid_backward"), visible=1),
-    "test-relu-backward": Part(activation_cases(False), activation_judge("relu_backward"), visible=1),
-    "test-tanh-backward": Part(activation_cases(False), activation_judge("tanh_backward"), visible=1),
+    "test-sigmoid-backward": Part(
+        activation_cases(True), activation_judge("sigmoid_backward"), visible=1
+    ),
+    "test-relu-backward": Part(
+        activation_cases(False), activation_judge("relu_backward"), visible=1
+    ),
+    "test-tanh-backward": Part(
+        activation_cases(False), activation_judge("tanh_backward"), visible=1
+    ),
     "test-softmax-ce-backward": Part(softmax_ce_cases, softmax_ce_judge, visible=2),
     "test-two-layer-backward": Part(two_layer_cases, two_layer_judge, visible=1),
     "test-numerical-gradient": Part(numerical_gradient_cases, numerical_gradient_judge, visible=1),

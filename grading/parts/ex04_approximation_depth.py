@@ -25,7 +25,11 @@ def bump_cases(rng):
 
 def bump_judge(case, got, solution):
     activation = got.get("out.activation")
-    if activation is None or activation.dtype.kind != "U" or str(activation) not in ("sigmoid", "relu"):
+    if (
+        activation is None
+        or activation.dtype.kind != "U"
+        or str(activation) not in ("sigmoid", "relu")
+    ):
         return ["`activation` should be the string 'sigmoid' or 'relu'"]
     arrays = {}
     for key in ("w", "b", "c"):
@@ -42,7 +46,7 @@ def bump_judge(case, got, solution):
     n_units, a, b = int(case["n_units"]), float(case["a"]), float(case["b"])
     if m > n_units:
         return [f"{m} hidden units where at most {n_units} are allowed"]
-    f = eval("lambda x: " + str(case["f"]), {"np": np})       # the instructor's text, not the student's
+    f = eval("lambda x: " + str(case["f"]), {"np": np})  # the instructor's text, not the student's
     x = np.linspace(a, b, 4001)
     fx = f(x)
     slope = np.max(np.abs(np.diff(fx) / np.diff(x)))
@@ -53,7 +57,9 @@ def bump_judge(case, got, solution):
 
 
 def _random_layers(rng, sizes):
-    return [(rng.standard_normal((o, i)), rng.standard_normal(o)) for i, o in zip(sizes[:-1], sizes[1:])]
+    return [
+        (rng.standard_normal((o, i)), rng.standard_normal(o)) for i, o in zip(sizes[:-1], sizes[1:])
+    ]
 
 
 def _case(layers, x0, x1):
@@ -64,14 +70,24 @@ def _case(layers, x0, x1):
 
 
 def regions_cases(rng):
-    line = [(np.array([[1.0], [-1.0], [2.0], [1.0]]), np.array([-0.2, 0.5, -1.4, -3.0])),
-            (np.array([[1.0, 1.0, 1.0, 1.0]]), np.array([0.0]))]
-    visible = [_case(line, [0.0], [1.0]), _case(line, [0.0], [0.6]),
-               _case([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))], [-1.0, -1.0], [1.0, 1.0])]
+    line = [
+        (np.array([[1.0], [-1.0], [2.0], [1.0]]), np.array([-0.2, 0.5, -1.4, -3.0])),
+        (np.array([[1.0, 1.0, 1.0, 1.0]]), np.array([0.0])),
+    ]
+    visible = [
+        _case(line, [0.0], [1.0]),
+        _case(line, [0.0], [0.6]),
+        _case([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))], [-1.0, -1.0], [1.0, 1.0]),
+    ]
     hidden = []
     for d, widths in [(1, [5]), (2, [8, 8]), (3, [6, 6, 6]), (2, [int(rng.integers(3, 12))] * 4)]:
-        hidden.append(_case(_random_layers(rng, [d] + widths + [1]), rng.standard_normal(d) * 3,
-                            rng.standard_normal(d) * 3))
+        hidden.append(
+            _case(
+                _random_layers(rng, [d] + widths + [1]),
+                rng.standard_normal(d) * 3,
+                rng.standard_normal(d) * 3,
+            )
+        )
     return visible + hidden
 
 
@@ -100,8 +116,16 @@ def tent_judge(case, got, solution):
     while f"out.{len(layers)}.0" in got:
         prefix = f"out.{len(layers)}"
         W, b = got[f"{prefix}.0"], got.get(f"{prefix}.1")
-        if b is None or W.dtype.kind not in "fi" or b.dtype.kind not in "fi" or W.ndim != 2 or b.ndim != 1:
-            return [f"layer {len(layers) + 1} should be a pair (W, b) of real arrays, W 2-D and b 1-D"]
+        if (
+            b is None
+            or W.dtype.kind not in "fi"
+            or b.dtype.kind not in "fi"
+            or W.ndim != 2
+            or b.ndim != 1
+        ):
+            return [
+                f"layer {len(layers) + 1} should be a pair (W, b) of real arrays, W 2-D and b 1-D"
+            ]
         layers.append((W.astype(float), b.astype(float)))
     if not layers:
         return ["tent_network should return a list of (W, b) pairs"]
@@ -110,7 +134,7 @@ def tent_judge(case, got, solution):
     widths = [W.shape[0] for W, _ in layers[:-1]]
     if any(w > 3 for w in widths):
         return [f"hidden layers of widths {widths}; at most 3 units each"]
-    x = np.linspace(0, 1, 2 ** L * 16 + 1)
+    x = np.linspace(0, 1, 2**L * 16 + 1)
     try:
         y = solution["relu_network"](layers, x.reshape(-1, 1))
     except ValueError:

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import types
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
-from lib.gradcheck import relative_error   # the one definition: ||a - b|| / (||a|| + ||b||)
+from lib.gradcheck import relative_error  # the one definition: ||a - b|| / (||a|| + ||b||)
 
 __all__ = ["check_array", "check_scalar", "check_int", "check_gradients", "relative_error",
            "forbid", "UsedLibraryImplementation", "CheckFailed"]
@@ -51,7 +52,9 @@ class CheckFailed(AssertionError):
         shown = []
         tb = self.__traceback__
         while tb is not None:
-            if not tb.tb_frame.f_locals.get("__tracebackhide__"):   # IPython's own exec frame hides too
+            if not tb.tb_frame.f_locals.get(
+                "__tracebackhide__"
+            ):  # IPython's own exec frame hides too
                 shown.append(tb)
             tb = tb.tb_next
         trimmed = None
@@ -69,27 +72,39 @@ def _fail(message: str) -> None:
 
 
 def _check_type_and_shape(name: str, got: Any, expected: np.ndarray) -> np.ndarray:
-    __tracebackhide__ = True   # a failure shows the caller's line, not this frame
+    __tracebackhide__ = True  # a failure shows the caller's line, not this frame
     if got is None:
         _fail(f"{name} is None: did the function forget to `return` its result?")
     if isinstance(got, np.matrix):
         _fail(f"{name} is an np.matrix; return a plain np.ndarray (use np.asarray).")
     if not isinstance(got, (np.ndarray, np.generic, float, int)):
-        _fail(f"{name} should be a NumPy array of shape {expected.shape}, "
-              f"got a {type(got).__name__}" + (f" of length {len(got)}" if hasattr(got, "__len__") else "")
-              + ".")
+        _fail(
+            f"{name} should be a NumPy array of shape {expected.shape}, "
+            f"got a {type(got).__name__}"
+            + (f" of length {len(got)}" if hasattr(got, "__len__") else "")
+            + "."
+        )
     got = np.asarray(got)
-    if got.dtype == object or not (np.issubdtype(got.dtype, np.floating)
-                                   or np.issubdtype(got.dtype, np.integer)):
+    if got.dtype == object or not (
+        np.issubdtype(got.dtype, np.floating) or np.issubdtype(got.dtype, np.integer)
+    ):
         _fail(f"{name} has dtype {got.dtype}; it should hold real numbers (float).")
     if np.issubdtype(expected.dtype, np.floating) and not np.issubdtype(got.dtype, np.floating):
-        _fail(f"{name} has integer dtype {got.dtype}; it should be a float array "
-              "(integer arithmetic truncates: use floats, e.g. 1.0 instead of 1).")
+        _fail(
+            f"{name} has integer dtype {got.dtype}; it should be a float array "
+            "(integer arithmetic truncates: use floats, e.g. 1.0 instead of 1)."
+        )
     if got.shape != expected.shape:
-        hint = " (transposed? check the order of your axes)" \
-            if got.shape == expected.shape[::-1] and got.ndim == 2 else ""
-        hint = hint or (" (summed over the wrong axis, or kept a dimension you should drop?)"
-                        if got.size != expected.size else "")
+        hint = (
+            " (transposed? check the order of your axes)"
+            if got.shape == expected.shape[::-1] and got.ndim == 2
+            else ""
+        )
+        hint = hint or (
+            " (summed over the wrong axis, or kept a dimension you should drop?)"
+            if got.size != expected.size
+            else ""
+        )
         _fail(f"{name} has shape {got.shape}, expected {expected.shape}{hint}.")
     return got
 
@@ -97,38 +112,52 @@ def _check_type_and_shape(name: str, got: Any, expected: np.ndarray) -> np.ndarr
 def check_array(name: str, got: Any, expected, *, rtol: float = 1e-6, atol: float = 1e-9) -> None:
     """Fail, saying what to fix, unless ``got`` is an array equal to ``expected`` within tolerance.
 
-    Checks type, dtype, shape, finiteness, then values (``|got - expected| <= atol + rtol |expected|``).
+    Checks type, dtype, shape, finiteness, then values
+    (``|got - expected| <= atol + rtol |expected|``).
     """
-    __tracebackhide__ = True   # a failure shows the caller's line, not this frame
+    __tracebackhide__ = True  # a failure shows the caller's line, not this frame
     expected = np.asarray(expected)
     got = _check_type_and_shape(name, got, expected)
     if np.issubdtype(got.dtype, np.floating):
         bad = ~np.isfinite(got) & np.isfinite(expected)
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            _fail(f"{name} contains {got[idx]} at index {idx} where {expected[idx]:.6g} was expected "
-                  "(an overflow? exp of a large number, or log of 0?).")
+            _fail(
+                f"{name} contains {got[idx]} at index {idx} where {expected[idx]:.6g} was expected "
+                "(an overflow? exp of a large number, or log of 0?)."
+            )
     diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
     tol = atol + rtol * np.abs(expected.astype(np.float64))
     with np.errstate(invalid="ignore"):
         wrong = ~(diff <= tol) & ~(np.isinf(expected) & (got == expected))
     if wrong.any():
-        idx = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(wrong, diff, -1)), diff.shape))
+        idx = tuple(
+            int(i) for i in np.unravel_index(np.argmax(np.where(wrong, diff, -1)), diff.shape)
+        )
         where = f" at index {idx}" if idx else ""
-        _fail(f"{name} has the right shape {expected.shape} but wrong values: {int(wrong.sum())} of "
-              f"{wrong.size} entries differ; the largest difference is {diff[idx]:.3g}{where} "
-              f"(got {got[idx]:.6g}, expected {expected[idx]:.6g}).")
+        _fail(
+            f"{name} has the right shape {expected.shape} but wrong values: {int(wrong.sum())} of "
+            f"{wrong.size} entries differ; the largest difference is {diff[idx]:.3g}{where} "
+            f"(got {got[idx]:.6g}, expected {expected[idx]:.6g})."
+        )
 
 
-def check_scalar(name: str, got: Any, expected: float, *, rtol: float = 1e-6, atol: float = 1e-9) -> None:
-    """Fail unless ``got`` is one real number (a float or a 0-d/size-1 array) close to ``expected``."""
-    __tracebackhide__ = True   # a failure shows the caller's line, not this frame
+def check_scalar(
+    name: str, got: Any, expected: float, *, rtol: float = 1e-6, atol: float = 1e-9
+) -> None:
+    """Fail unless ``got`` is one real number (a float or a 0-d/size-1 array).
+
+    The number must be close to ``expected``.
+    """
+    __tracebackhide__ = True  # a failure shows the caller's line, not this frame
     if got is None:
         _fail(f"{name} is None: did the function forget to `return` its result?")
     if isinstance(got, (tuple, list)) or (isinstance(got, np.ndarray) and got.size != 1):
         shape = np.shape(got)
-        _fail(f"{name} should be one number (a float), got a {type(got).__name__} of shape {shape}: "
-              "did you forget to average (np.mean) over the samples?")
+        _fail(
+            f"{name} should be one number (a float), got a {type(got).__name__} of shape {shape}: "
+            "did you forget to average (np.mean) over the samples?"
+        )
     try:
         value = float(np.asarray(got).reshape(()))
     except (TypeError, ValueError):
@@ -136,12 +165,15 @@ def check_scalar(name: str, got: Any, expected: float, *, rtol: float = 1e-6, at
     if not np.isfinite(value) and np.isfinite(expected):
         _fail(f"{name} is {value} but should be {expected:.6g} (an overflow, or log of 0?).")
     if not abs(value - expected) <= atol + rtol * abs(expected):
-        _fail(f"{name} is {value:.8g}, expected {expected:.8g} (difference {abs(value - expected):.3g}).")
+        _fail(
+            f"{name} is {value:.8g}, expected {expected:.8g} "
+            f"(difference {abs(value - expected):.3g})."
+        )
 
 
 def check_int(name: str, got: Any, expected: int) -> None:
     """Fail unless ``got`` is an integer (Python or NumPy) equal to ``expected``."""
-    __tracebackhide__ = True   # a failure shows the caller's line, not this frame
+    __tracebackhide__ = True  # a failure shows the caller's line, not this frame
     if got is None:
         _fail(f"{name} is None: did the function forget to `return` its result?")
     if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
@@ -150,22 +182,23 @@ def check_int(name: str, got: Any, expected: int) -> None:
         _fail(f"{name} is {int(got)}, expected {expected}.")
 
 
-def check_gradients(got: Mapping[str, Any], expected: Mapping[str, Any], *,
-                    tol: float = 1e-5, where: str = "") -> None:
+def check_gradients(
+    got: Mapping[str, Any], expected: Mapping[str, Any], *, tol: float = 1e-5, where: str = ""
+) -> None:
     """Compare several gradients at once and name the wrong ones, with their relative errors.
 
     ``got`` and ``expected`` map names such as ``"dW"``, ``"db"``, ``"dx"`` to arrays. Types and
     shapes are checked first (in the order of ``expected``); then every gradient whose relative
     error (see :func:`relative_error`) exceeds ``tol`` is reported together.
     """
-    __tracebackhide__ = True   # a failure shows the caller's line, not this frame
+    __tracebackhide__ = True  # a failure shows the caller's line, not this frame
     suffix = f" {where}" if where else ""
     for key, ref in expected.items():
         if key not in got:
             _fail(f"the gradient {key} is missing{suffix} (got keys {sorted(got)}).")
         _check_type_and_shape(f"{key}{suffix}", got[key], np.asarray(ref))
     errors = {key: relative_error(got[key], ref) for key, ref in expected.items()}
-    for key, ref in expected.items():
+    for key, _ in expected.items():
         if not np.all(np.isfinite(np.asarray(got[key], dtype=np.float64))):
             _fail(f"{key}{suffix} contains NaN or inf.")
     wrong = {k: e for k, e in errors.items() if not e <= tol}
@@ -181,26 +214,47 @@ def check_gradients(got: Mapping[str, Any], expected: Mapping[str, Any], *,
             else:
                 ratio = float(np.vdot(g, r) / np.vdot(r, r)) if np.vdot(r, r) > 0 else 0.0
                 if abs(ratio - 1) > 1e-3 and np.allclose(g, ratio * r, rtol=1e-5, atol=1e-12):
-                    hint = (f" (it is {ratio:.4g} times the right one: a missing or extra factor, "
-                            "e.g. 1/n for the mean over the batch?)")
-            parts.append(f"{key} is wrong: relative error {err:.2e}, largest difference "
-                         f"{np.max(np.abs(g - r)):.3g}{hint}")
-        _fail("; ".join(parts) + suffix + "."
-              + (f" ({', '.join(right)} {'is' if len(right) == 1 else 'are'} right.)" if right else ""))
+                    hint = (
+                        f" (it is {ratio:.4g} times the right one: a missing or extra factor, "
+                        "e.g. 1/n for the mean over the batch?)"
+                    )
+            parts.append(
+                f"{key} is wrong: relative error {err:.2e}, largest difference "
+                f"{np.max(np.abs(g - r)):.3g}{hint}"
+            )
+        _fail(
+            "; ".join(parts)
+            + suffix
+            + "."
+            + (
+                f" ({', '.join(right)} {'is' if len(right) == 1 else 'are'} right.)"
+                if right
+                else ""
+            )
+        )
 
 
 # -- "write it yourself": temporarily disable the library's implementation -------------------------
 
+
 def _raiser_code(message: str, freevars: tuple[str, ...]) -> types.CodeType:
-    """A code object that raises UsedLibraryImplementation(message), with matching free variables."""
+    """A code object that raises UsedLibraryImplementation(message).
+
+    Its free variables match ``freevars``.
+    """
     # the code runs with the *library* function's globals, so it imports what it needs by itself
-    raise_line = ("raise __import__('lib.exercises.checks', fromlist=['_'])"
-                  f".UsedLibraryImplementation({message!r})")
+    raise_line = (
+        "raise __import__('lib.exercises.checks', fromlist=['_'])"
+        f".UsedLibraryImplementation({message!r})"
+    )
     # a closure's code must name the same free variables as the one it replaces
-    lines = ["def _outer():"] + [f"    {v} = None" for v in freevars] + [
-        "    def _forbidden(*args, **kwargs):"] + (
-        [f"        ({', '.join(freevars)},)"] if freevars else []) + [
-        f"        {raise_line}", "    return _forbidden"]
+    lines = (
+        ["def _outer():"]
+        + [f"    {v} = None" for v in freevars]
+        + ["    def _forbidden(*args, **kwargs):"]
+        + ([f"        ({', '.join(freevars)},)"] if freevars else [])
+        + [f"        {raise_line}", "    return _forbidden"]
+    )
     namespace: dict = {}
     exec("\n".join(lines), namespace)
     code = namespace["_outer"]().__code__
@@ -220,9 +274,11 @@ def forbid(*functions: Callable, piece: str) -> Iterator[None]:
         for fn in functions:
             fn = getattr(fn, "__func__", fn)
             name = f"{fn.__module__}.{fn.__qualname__}"
-            message = (f"your {piece} called {name} from the course library. This exercise grades "
-                       f"your own implementation of {piece}, so using the library's earns no credit "
-                       "for it: write it with NumPy operations.")
+            message = (
+                f"your {piece} called {name} from the course library. This exercise grades "
+                f"your own implementation of {piece}, so using the library's earns no credit "
+                "for it: write it with NumPy operations."
+            )
             saved.append((fn, fn.__code__))
             fn.__code__ = _raiser_code(message, fn.__code__.co_freevars)
         yield

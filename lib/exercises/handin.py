@@ -20,7 +20,8 @@ from __future__ import annotations
 import base64
 import io
 import traceback
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,10 @@ def encode_array(value: np.ndarray) -> str:
 
 
 def decode_array(text: str) -> np.ndarray:
-    """The array saved by :func:`encode_array`; refuses pickles, object arrays and oversized data."""
+    """The array saved by :func:`encode_array`.
+
+    Refuses pickles, object arrays and oversized data.
+    """
     raw = base64.b64decode(text, validate=True)
     if len(raw) > MAX_ARRAY_BYTES:
         raise ValueError(f"{len(raw)} bytes, more than the {MAX_ARRAY_BYTES} allowed")
@@ -50,15 +54,21 @@ def decode_array(text: str) -> np.ndarray:
 
 def encode_inputs(inputs: list[dict[str, Any]]) -> str:
     """Base64 ``.npz`` of a list of cases (dicts of arrays, numbers or strings)."""
-    flat = {f"{i}/{name}": np.asarray(value) for i, case in enumerate(inputs)
-            for name, value in case.items()}
+    flat = {
+        f"{i}/{name}": np.asarray(value)
+        for i, case in enumerate(inputs)
+        for name, value in case.items()
+    }
     buffer = io.BytesIO()
     np.savez(buffer, **flat)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def normal(seed: int, scale: float, *shape: int) -> list[float]:
-    """The ``"~normal"`` input that stands for ``scale * default_rng(seed).standard_normal(shape)``."""
+    """The ``"~normal"`` input.
+
+    It stands for ``scale * default_rng(seed).standard_normal(shape)``.
+    """
     return [float(seed), float(scale), *map(float, shape)]
 
 
@@ -75,7 +85,7 @@ def decode_inputs(text: str) -> list[dict[str, np.ndarray]]:
             index, name = key.split("/", 1)
             value = data[key]
             if name.endswith("~normal"):
-                name, value = name[:-len("~normal")], _expand_normal(value)
+                name, value = name[: -len("~normal")], _expand_normal(value)
             cases.setdefault(int(index), {})[name] = value
     return [cases[i] for i in sorted(cases)]
 
@@ -100,22 +110,23 @@ class Case:
         self.grade_id, self.index, self.inputs = grade_id, index, inputs
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return self.inputs[name].copy()          # your function may change its inputs in place
+        return self.inputs[name].copy()  # your function may change its inputs in place
 
     def report(self, value: Any) -> None:
         from IPython.display import display
+
         values, unreadable = {}, []
         for path, leaf in flatten(value):
             try:
                 values[path] = encode_array(np.asarray(leaf))
-            except (ValueError, TypeError):       # object arrays cannot be saved without pickle
+            except (ValueError, TypeError):  # object arrays cannot be saved without pickle
                 unreadable.append(path)
         payload = {"grade_id": self.grade_id, "case": self.index, "values": values}
         if unreadable:
             payload["error"] = f"not plain numbers or strings: {', '.join(unreadable)}"
         display({VALUES_MIME: payload}, raw=True)
 
-    def __enter__(self) -> "Case":
+    def __enter__(self) -> Case:
         return self
 
     def __exit__(self, kind, error, tb) -> bool:
@@ -129,5 +140,5 @@ class Case:
 def cases(grade_id: str, inputs: str | None = None) -> list[Case]:
     """The cases of one graded part; ``inputs`` is filled in by the grader when it grades."""
     if inputs is None:
-        return []                                 # not being graded: nothing to hand out
+        return []  # not being graded: nothing to hand out
     return [Case(grade_id, i, case) for i, case in enumerate(decode_inputs(inputs))]

@@ -28,6 +28,7 @@ import nbformat
 from nbgrader.api import MissingEntry
 
 from grading.collect import read_timestamp
+from grading.verdict import as_released
 
 NEW, RESUBMITTED, TESTS_CHANGED, UP_TO_DATE, NO_TIME = (
     "new", "resubmitted", "tests changed", "up to date", "no arrival time")
@@ -39,7 +40,8 @@ def _gradebook(root: Path):
 
 
 def _changed_tests(graded: Path, source_cells: dict[str, tuple[str, float]]) -> list[str]:
-    """Test cells of a graded notebook that differ from the gradebook's (source text or points)."""
+    """Test cells of a graded notebook that differ from the gradebook's (source text or points);
+    the inputs the verdict filled in for the student do not count as a change."""
     changed = []
     for nb_path in sorted(graded.glob("*.ipynb")):
         for cell in nbformat.read(nb_path, as_version=4).cells:
@@ -48,7 +50,7 @@ def _changed_tests(graded: Path, source_cells: dict[str, tuple[str, float]]) -> 
             if key in source_cells and meta.get("locked"):
                 source, points = source_cells[key]
                 if (
-                    cell.source.strip() != source.strip()
+                    as_released(cell.source).strip() != source.strip()
                     or float(meta.get("points") or 0) != points
                 ):
                     changed.append(meta["grade_id"])

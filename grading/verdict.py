@@ -41,6 +41,14 @@ from grading.parts import PARTS, Part
 from lib.exercises.handin import VALUES_MIME, decode_array, decode_inputs, encode_inputs
 
 HANDOUT = re.compile(r'handin\.cases\("(?P<grade_id>[\w-]+)"\)')
+# the same call after HiddenInputs filled in a student's inputs
+FILLED = re.compile(r'handin\.cases\("(?P<grade_id>[\w-]+)", "[^"]*"\)')
+
+
+def as_released(source: str) -> str:
+    """A graded cell's source with the inputs HiddenInputs filled in taken out again: the cell
+    as released, to compare with the gradebook's copy (``grading.regrade``)."""
+    return FILLED.sub(lambda m: f'handin.cases("{m["grade_id"]}")', source)
 
 
 def draw_seed(salt: str, assignment: str, student: str, grade_id: str) -> int:

@@ -246,20 +246,22 @@ def consequence_notes(nb) -> list[str]:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        error = next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
+        # the first error, whether the kernel's own or one VerdictOutside turned into text
+        error = next(_errors(cell), None)
         if error is None:
             continue
-        missing = re.match(r"name '(\w+)' is not defined", error.evalue or "")
-        if error.ename == "NameError" and missing and failed:
+        ename, evalue = error
+        missing = re.match(r"name '(\w+)' is not defined", evalue or "")
+        if ename == "NameError" and missing and failed:
             name = missing.group(1)
             defines = re.compile(rf"^\s*(def|class)\s+{name}\b|^\s*{name}\s*=", re.MULTILINE)
             cause = next((c for c, _ in reversed(failed) if defines.search(c.source)), None)
             if cause is not None:
-                cause_error = next(e for c, e in failed if c is cause)
+                cause_ename = next(e for c, (e, _) in failed if c is cause)
                 what = (
                     "has a syntax error"
-                    if cause_error.ename in ("SyntaxError", "IndentationError")
-                    else f"raised {cause_error.ename}"
+                    if cause_ename in ("SyntaxError", "IndentationError")
+                    else f"raised {cause_ename}"
                 )
                 notes.append(
                     f"{_cell_name(cell)} failed only because `{name}` was never defined: "

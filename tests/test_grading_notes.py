@@ -58,6 +58,23 @@ def test_a_name_error_after_a_syntax_error_is_called_its_consequence():
     assert notes[0] in nb.cells[0].source and "`affine` has a syntax error" in nb.cells[0].source
 
 
+def test_the_consequence_is_named_when_the_verdict_turned_the_error_into_text():
+    """A graded cell's kernel error no longer scores (VerdictOutside keeps it as text only): the
+    notes still name it as a consequence of the earlier syntax error."""
+    from grading.verdict import RAISED
+    raised = new_output("stream", name="stdout",
+                        text=f"{RAISED}NameError: name 'affine' is not defined\n")
+    nb = new_notebook(cells=[
+        graded("affine", "def affine(X, W, b)\n    return X @ W.T + b",
+               [error("SyntaxError", "expected ':'")], test=False),
+        graded("test-affine", "for case in handin.cases('test-affine'):\n    affine(*case)",
+               [raised], test=True),
+    ])
+    assert consequence_notes(nb) == [
+        "`test-affine` failed only because `affine` was never defined: the cell `affine`, which "
+        "defines it, has a syntax error. Fix that first."]
+
+
 def test_parts_are_named_by_the_notebook_s_headings():
     from nbformat.v4 import new_markdown_cell
     nb = new_notebook(cells=[

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 __all__ = ["load_mnist", "download_mnist", "read_idx", "MNIST", "MNISTDownloadError",
-           "SHIPPED_FILE", "MIRRORS", "FILES", "default_cache_dir"]
+           "SHIPPED_FILE", "MIRRORS", "FILES", "default_cache_dir", "full_mnist_in_cache"]
 
 SHIPPED_FILE = Path(__file__).with_name("mnist_10k.npz")
 
@@ -102,6 +102,16 @@ def load_mnist(full: bool = False, *, flatten: bool = True, normalize: bool = Tr
 
     return MNIST(prepare(x_train), t_train.astype(np.int64), prepare(x_test),
                  t_test.astype(np.int64))
+
+
+def full_mnist_in_cache(cache_dir: str | os.PathLike | None = None,
+                        files: dict[str, str] | None = None) -> bool:
+    """True when every full-MNIST file is in ``cache_dir`` (default ``default_cache_dir()``)
+    with its SHA-256 from ``files`` (default ``FILES``); nothing is downloaded."""
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    files = FILES if files is None else files
+    return all((folder / name).is_file() and _sha256(folder / name) == sha
+               for name, sha in files.items())
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:

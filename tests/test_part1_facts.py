@@ -9,15 +9,18 @@ from math import comb
 
 import numpy as np
 import pytest
+from test_mnist import sha256, write_idx
 
 from lib import functional as F
 from lib.data import load_mnist, xor_truth_table
+from lib.data.mnist import FILES, full_mnist_in_cache
 from lib.lessons.confusion import confusion_matrix
 from lib.lessons.linear_separability import (
     best_linear_accuracy,
     is_linearly_separable,
     linear_dichotomies,
 )
+from lib.lessons.mnist_softmax_regression import digits_for_the_chapter, train_softmax_regression
 from lib.lessons.naive_losses import (
     naive_binary_cross_entropy,
     naive_softmax,
@@ -38,8 +41,6 @@ from lib.lessons.two_layer_xor import (
 )
 from lib.losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from lib.nn import Linear
-from lib.optim import SGD
-from lib.train import fit
 
 XOR_X, XOR_T = xor_truth_table()
 
@@ -255,15 +256,17 @@ def test_confusion_matrix_counts():
 # 1 epoch gave 0.885, a learning rate 10 times smaller 0.897. The band keeps 0.005 below the
 # lowest seed and 0.004 above the highest (about 2 standard deviations, for other BLAS builds).
 MNIST_BAND = (0.900, 0.916)
+# The band on the full 70,000 digits: the lecture's "about 92%" give or take 1.5 points. It has
+# not been measured with this engine yet (the machine the band was written on could not reach
+# the mirrors); `python scripts/measure_mnist_band.py --full` measures it where the full set is
+# cached, and the band is to be narrowed to what it prints, as for the shipped set.
+FULL_MNIST_BAND = (0.905, 0.935)
 
 
-def _softmax_regression_accuracy(epochs=10, lr=0.5, seed=0):
-    data = load_mnist()
-    model = Linear(784, 10, init="zeros")
-    fit(model, SoftmaxCrossEntropy(), SGD(model, lr=lr), data.X_train, data.t_train,
-        epochs=epochs, batch_size=64, rng=seed, progress=False)
-    predictions = np.argmax(model.forward(data.X_test), axis=1)
-    return np.mean(predictions == data.t_test), predictions, data
+def _softmax_regression_accuracy(epochs=10, lr=0.5, seed=0, data=None):
+    data = load_mnist() if data is None else data
+    run = train_softmax_regression(data, epochs=epochs, lr=lr, batch_size=64, rng=seed)
+    return run.test_accuracy, run.predicted, data
 
 
 def test_softmax_regression_on_the_shipped_mnist():
@@ -278,6 +281,57 @@ def test_the_mnist_band_rejects_undertrained_softmax_regression():
     # one epoch instead of ten: still far above chance, and below the band
     acc, _, _ = _softmax_regression_accuracy(epochs=1)
     assert 0.5 < acc < MNIST_BAND[0], acc
+
+
+def test_the_chapter_uses_the_shipped_digits_without_a_full_cache(tmp_path):
+    digits = digits_for_the_chapter(cache_dir=tmp_path)
+    assert not digits.full and "shipped" in digits.description
+    assert "8,000 training and 2,000 test digits" in digits.description
+    assert np.array_equal(digits.data.t_test, load_mnist().t_test)
+
+
+def _cache_of_the_shipped_digits(folder):
+    """The shipped 10,000 real digits written in the full set's IDX format and file names: the
+    full-set code path on real data (the real 70,000 cannot be fetched everywhere)."""
+    raw = load_mnist(flatten=False, normalize=False)
+    arrays = {"train-images-idx3-ubyte.gz": raw.X_train,
+              "train-labels-idx1-ubyte.gz": raw.t_train.astype(np.uint8),
+              "t10k-images-idx3-ubyte.gz": raw.X_test,
+              "t10k-labels-idx1-ubyte.gz": raw.t_test.astype(np.uint8)}
+    assert set(arrays) == set(FILES)
+    return {name: sha256(write_idx(folder / name, array)) for name, array in arrays.items()}
+
+
+def test_the_chapter_takes_a_verified_full_cache_and_the_band_holds(tmp_path):
+    files = _cache_of_the_shipped_digits(tmp_path)
+    digits = digits_for_the_chapter(cache_dir=tmp_path, files=files)
+    assert digits.full and digits.description.startswith("the full MNIST set")
+    shipped = load_mnist()
+    for got, expected in zip(digits.data, shipped):
+        np.testing.assert_array_equal(got, expected)
+    acc, _, _ = _softmax_regression_accuracy(data=digits.data)
+    assert MNIST_BAND[0] <= acc <= MNIST_BAND[1], acc
+
+
+def test_a_cache_that_does_not_verify_is_not_used(tmp_path):
+    files = _cache_of_the_shipped_digits(tmp_path)
+    name = "t10k-labels-idx1-ubyte.gz"
+    original = (tmp_path / name).read_bytes()
+    (tmp_path / name).write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    digits = digits_for_the_chapter(cache_dir=tmp_path, files=files)
+    assert not digits.full
+    assert (tmp_path / name).read_bytes() != original      # inspected, neither fixed nor deleted
+    (tmp_path / "train-images-idx3-ubyte.gz").unlink()
+    assert not full_mnist_in_cache(tmp_path, files)
+
+
+@pytest.mark.skipif(not full_mnist_in_cache(), reason="the full MNIST set is not in the cache "
+                    "(`make mnist-full` fetches it)")
+def test_softmax_regression_on_the_full_mnist():
+    digits = digits_for_the_chapter()
+    assert digits.full and len(digits.data.X_train) == 60_000 and len(digits.data.X_test) == 10_000
+    acc, _, _ = _softmax_regression_accuracy(data=digits.data)
+    assert FULL_MNIST_BAND[0] <= acc <= FULL_MNIST_BAND[1], acc
 
 
 # --- chapter 3: XOR and the two-layer network -------------------------------------------------

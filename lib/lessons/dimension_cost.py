@@ -17,7 +17,6 @@ what one hidden layer needs: no method proves that fewer units cannot do.
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ import numpy as np
 from lib.lessons.approximation import random_feature_network, relative_rms_error
 from lib.losses import MeanSquaredError
 from lib.optim import Adam
-from lib.train import fit
+from lib.train import train_epoch
 
 __all__ = ["METHODS", "WidthSearch", "fitted_network", "search_width", "search_over_seeds"]
 
@@ -52,10 +51,11 @@ def fitted_network(f: Callable[[np.ndarray], np.ndarray], d: int, width: int, me
         rng.uniform(0.0, 1.0, (width, d))
         X = rng.uniform(0.0, 1.0, (n_samples, d))
         y = np.asarray(f(X), dtype=float).reshape(-1, 1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit(net, MeanSquaredError(), Adam(net, lr=lr), X, y, epochs=epochs,
-                batch_size=n_samples, rng=seed, progress=False)
+        # full-batch Adam steps; the bare epoch loop, since no history is needed here
+        loss, optimizer, order = MeanSquaredError(), Adam(net, lr=lr), np.random.default_rng(seed)
+        for _ in range(epochs):
+            if train_epoch(net, loss, optimizer, X, y, n_samples, order) is not None:
+                raise FloatingPointError(f"training diverged (lr={lr} too large?)")
     return net
 
 

@@ -118,22 +118,72 @@ def test_random_feature_network_has_one_hidden_layer_and_the_least_squares_outpu
     assert np.all((Z > 0).any(axis=0) & (Z < 0).any(axis=0))
 
 
-def test_units_needed_finds_the_first_width_below_eps_and_grows_for_the_sine_product():
-    from lib.lessons.approximation import random_feature_network, relative_rms_error, units_needed
-    product = lambda X: np.prod(np.sin(2 * np.pi * X), axis=1)
+def _product(X):
+    return np.prod(np.sin(2 * np.pi * X), axis=1)
+
+
+def _training_points(width, d, n_samples, seed):
+    """The points random_feature_network fits on, re-drawn from its documented recipe."""
+    rng = np.random.default_rng(seed)
+    rng.standard_normal((width, d))
+    rng.uniform(1.0, 8.0, (width, 1))
+    rng.uniform(0.0, 1.0, (width, d))
+    return rng.uniform(0.0, 1.0, (n_samples, d))
+
+
+def test_random_features_get_the_same_number_of_points_whatever_the_width():
+    from lib.lessons.approximation import random_feature_network
+    for width in (5, 60):                  # wider than n_samples / 10: no longer tied to width
+        net = random_feature_network(_product, d=2, width=width, n_samples=300, seed=3)
+        X = _training_points(width, 2, 300, seed=3)
+        r = _product(X) - net(X)[:, 0]    # least squares on exactly these 300 points
+        np.testing.assert_allclose(np.maximum(net[0](X), 0.0).T @ r, 0.0, atol=1e-8)
+    with pytest.raises(ValueError, match="n_samples"):
+        random_feature_network(_product, d=2, width=5, n_samples=0)
+
+
+def test_search_width_finds_the_first_width_below_eps_and_grows_for_the_sine_product():
+    from lib.lessons.approximation import random_feature_network, relative_rms_error
+    from lib.lessons.dimension_cost import search_over_seeds, search_width
     widths = (4, 8, 16, 32, 64, 128, 256)
-    width, err = units_needed(product, 1, 0.2, widths)
-    assert err < 0.2
-    smaller = widths[widths.index(width) - 1]
-    assert relative_rms_error(random_feature_network(product, 1, smaller), product, 1) >= 0.2
+    found = search_width(_product, 1, 0.2, widths, n_samples=1000)
+    assert found.width is not None and found.errors[-1] < 0.2
+    assert len(found.errors) == widths.index(found.width) + 1
+    smaller = widths[widths.index(found.width) - 1]
+    # the width below it fails, recomputed here from the network itself
+    net = random_feature_network(_product, 1, smaller, n_samples=1000)
+    assert relative_rms_error(net, _product, 1) >= 0.2
     # the product of sines over 2 axes has 4 lobes of alternating sign (one over 1 axis has 2):
-    # random units need more of them to resolve it
-    width2, _ = units_needed(product, 2, 0.2, widths)
-    assert width2 is not None and width2 >= 4 * width
+    # random units need more of them to resolve it, for every seed
+    w1 = search_over_seeds(_product, 1, 0.2, widths, seeds=(0, 1, 2), n_samples=1000)
+    w2 = search_over_seeds(_product, 2, 0.2, widths, seeds=(0, 1, 2), n_samples=1000)
+    assert None not in w1 + w2 and min(w2) >= 4 * max(w1)
     # the best constant has relative error 1; nothing reaches 0.2 with 4 units in 3 dimensions
-    assert units_needed(product, 3, 0.2, (4,)) == (None, pytest.approx(1.0, abs=0.1))
+    miss = search_width(_product, 3, 0.2, (4,), n_samples=1000)
+    assert miss.width is None and miss.errors[0] == pytest.approx(1.0, abs=0.1)
+
+
+def test_training_moves_the_hidden_units_and_lowers_the_training_error():
+    from lib.lessons.dimension_cost import fitted_network
+    bump = lambda X: np.exp(-np.sum((X - 0.5) ** 2, axis=1) / 0.125)
+    start = fitted_network(bump, 2, 16, "random", n_samples=500, seed=2)
+    trained = fitted_network(bump, 2, 16, "trained", n_samples=500, seed=2, epochs=200,
+                             lr=0.01)
+    assert [type(layer) for layer in trained.layers] == [Linear, ReLU, Linear]
+    assert not np.allclose(trained[0].params["W"], start[0].params["W"])
+    X = _training_points(16, 2, 500, seed=2)
+    mse = lambda net: np.mean((net(X)[:, 0] - bump(X)) ** 2)
+    assert mse(trained) < 0.5 * mse(start)
+
+
+def test_width_search_rejects_bad_arguments():
+    from lib.lessons.dimension_cost import fitted_network, search_width
     with pytest.raises(ValueError, match="eps"):
-        units_needed(product, 1, 0.0)
+        search_width(_product, 1, 0.0, (4, 8))
+    with pytest.raises(ValueError, match="increasing"):
+        search_width(_product, 1, 0.2, (8, 4))
+    with pytest.raises(ValueError, match="method"):
+        fitted_network(_product, 1, 4, "guessed", n_samples=100)
 
 
 def test_towers_are_all_off_at_a_cell_corner_and_half_on_along_an_edge():

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NO_DOI_JOURNALS = ("arXiv preprint", "Journal of Machine Learning Research")
 # articles whose DOI could not be verified from two sources when they were added: listed, not
 # guessed (a wrong DOI is worse than none); add the DOI and remove the key once verified
-DOI_NOT_VERIFIED = {"hamey1998"}
+DOI_NOT_VERIFIED = {"hamey1998", "sprinkhuizen1998", "sprinkhuizen1999", "sprinkhuizen1999local"}
 
 
 def bib_entries():

@@ -15,33 +15,13 @@ from typed_numbers import ALLOWED_PATTERNS, typed_numbers
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md")) + [ROOT / "chapters/exercises/index.md"]
 
-# Chapters 5-9 are being rid of their typed numbers on the branch that revises them; until it is
-# merged they still type some. Remove a name from this list as soon as its chapter passes
-# (strict: an entry whose chapter already passes fails the suite, so the list cannot go stale).
-TYPED_NUMBERS_FIXED_ON_THE_CHAPTERS_5_TO_9_BRANCH = [
-    "05_universal_approximation.md",
-    "06_deeper_versus_wider.md",
-    "07_gradient_descent.md",
-    "08_backpropagation.md",
-    "09_playground_summary.md",
-]
-
-
-def _case(path):
-    marks = ()
-    if path.name in TYPED_NUMBERS_FIXED_ON_THE_CHAPTERS_5_TO_9_BRANCH:
-        marks = pytest.mark.xfail(strict=True, reason="fixed on the chapters 5-9 branch")
-    return pytest.param(path, marks=marks, id=str(path.relative_to(ROOT / "chapters")))
-
-
 def test_every_chapter_is_checked():
     names = {p.name for p in CHAPTERS}
     assert {"intro.md", "notation.md", "bibliography.md", "index.md"} <= names
     assert sum(p.name[:2].isdigit() for p in CHAPTERS) == 9
-    assert set(TYPED_NUMBERS_FIXED_ON_THE_CHAPTERS_5_TO_9_BRANCH) <= names
 
 
-@pytest.mark.parametrize("path", [_case(p) for p in CHAPTERS])
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: str(p.relative_to(ROOT / "chapters")))
 def test_no_typed_number_in_the_prose(path):
     found = typed_numbers(path)
     assert not found, (f"{path.name} types numbers in its prose; compute them in a cell and "

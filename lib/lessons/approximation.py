@@ -11,9 +11,9 @@ training), so the lecture's pictures can be computed, evaluated and measured:
 * ``tower_network``: in d dimensions a second layer turns d bumps into one tower per cell,
   N^d towers for N cells per axis: the exponential cost in the input dimension;
 * ``max_error``: the sup-norm error on a grid, the measure the theorems talk about;
-* ``random_feature_network`` and ``units_needed``: a true one-hidden-layer ReLU network (hidden
-  units drawn at random, output weights solved by least squares) and the smallest width at
-  which it reaches a given relative error: how many units one hidden layer needed, measured.
+* ``random_feature_network``: a true one-hidden-layer ReLU network (hidden units drawn at
+  random, output weights solved by least squares), and ``relative_rms_error``, its error as a
+  share of the target's spread; ``lib.lessons.dimension_cost`` searches the width it needs.
 
 Input is x in [0, 1]^d as rows of shape (n, d); outputs are (n, 1).
 """
@@ -28,7 +28,7 @@ from lib.nn import Linear, ReLU, Sequential, Sigmoid
 
 __all__ = ["step_network", "bump_network", "bumps_network", "relu_interpolation_network",
            "tower_network", "tower_units", "max_error", "rms_error", "random_feature_network",
-           "relative_rms_error", "units_needed"]
+           "relative_rms_error"]
 
 
 def _check_positive(name: str, value) -> None:
@@ -196,15 +196,17 @@ def rms_error(model, f: Callable[[np.ndarray], np.ndarray], d: int = 1,
 
 
 def random_feature_network(f: Callable[[np.ndarray], np.ndarray], d: int, width: int,
-                           n_samples: int | None = None, seed: int = 0) -> Sequential:
+                           n_samples: int = 2000, seed: int = 0) -> Sequential:
     """One hidden layer of ``width`` ReLU units fitted to f on [0, 1]^d.
 
     The hidden units are drawn at random and kept: unit j is relu(s_j (u_j . (x - p_j))), a unit
     direction u_j, a slope s_j in [1, 8] and a kink through a point p_j of the cube (so no unit
     is dead on the whole cube). Only the output layer is fitted, by least squares on
-    ``n_samples`` uniform points (default 4 * width + 200). With the hidden layer fixed this
-    is the best output layer, so the error measures what this many random units can do;
-    training the hidden weights as well can only do better (Barron, 1993).
+    ``n_samples`` uniform points (a number independent of the width, so that a wider network
+    is not also given more data). With the hidden layer fixed this is the best output layer on
+    those points, so the error measures what this many random units can do. Hidden units
+    *chosen for f* can do better (Barron, 1993, shows that good choices exist, not how to find
+    them).
 
     f : vectorised function of points (m, d) -> (m,).
     Returns Linear(d, width) -> ReLU -> Linear(width, 1).
@@ -217,7 +219,9 @@ def random_feature_network(f: Callable[[np.ndarray], np.ndarray], d: int, width:
     u = rng.standard_normal((width, d))
     W1 = u / np.linalg.norm(u, axis=1, keepdims=True) * rng.uniform(1.0, 8.0, (width, 1))
     b1 = -np.sum(W1 * rng.uniform(0.0, 1.0, (width, d)), axis=1)
-    n = 4 * width + 200 if n_samples is None else int(n_samples)
+    n = int(n_samples)
+    if n < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
     X = rng.uniform(0.0, 1.0, (n, d))
     y = np.asarray(f(X), dtype=float).reshape(-1)
     if y.shape != (n,):
@@ -239,16 +243,3 @@ def relative_rms_error(model, f: Callable[[np.ndarray], np.ndarray], d: int,
     y = np.asarray(f(X), dtype=float).reshape(-1)
     err = np.asarray(model(X), dtype=float).reshape(-1) - y
     return float(np.sqrt(np.mean(err ** 2)) / np.std(y))
-
-
-def units_needed(f: Callable[[np.ndarray], np.ndarray], d: int, eps: float,
-                 widths=(4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048), seed: int = 0):
-    """The smallest width in ``widths`` whose ``random_feature_network`` has relative RMS error
-    below ``eps`` on [0, 1]^d; returns (width, error), or (None, error at the largest width)."""
-    _check_positive("eps", eps)
-    error = np.inf
-    for width in widths:
-        error = relative_rms_error(random_feature_network(f, d, width, seed=seed), f, d)
-        if error < eps:
-            return int(width), error
-    return None, error

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -270,3 +271,140 @@ def test_a_submission_that_hits_a_limit_is_graded_as_far_as_it_ran_and_told_whic
     assert "No space left on device" in outputs_text(fills)
     assert f"its folder holds {WORK_BYTES / 1024**2:g} MB" in fills.cells[0].source
     assert "never printed" not in outputs_text(fills), "the cell stopped at the limit"
+
+
+# -- the door itself, and every other step that reads a student's folder ----------------------
+
+def hostile_folder(folder: Path, outside: Path) -> Path:
+    """A submission folder holding a notebook and everything that is not a plain file: links to
+    a file and a folder outside, a hard link to a file outside, a FIFO."""
+    folder.mkdir(parents=True)
+    (folder / NB).write_text('{"cells": []}')
+    (folder / "secret.txt").symlink_to(outside / "secret.txt")
+    (folder / "elsewhere").symlink_to(outside)
+    os.link(outside / "secret.txt", folder / "hard.txt")
+    os.mkfifo(folder / "pipe")
+    return folder
+
+
+@pytest.fixture()
+def outside(tmp_path) -> Path:
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "secret.txt").write_text("the grade book")
+    return folder
+
+
+def test_the_door_reads_plain_files_only(tmp_path, outside):
+    from grading.kernel_boundary import Limits, NotPlain, plain_files, read_plain
+
+    folder = hostile_folder(tmp_path / "sub", outside)
+    (folder / "big.bin").write_bytes(b"x" * 2000)
+    assert read_plain(folder, NB) == b'{"cells": []}'
+    for name, why in [("secret.txt", "symbolic link"), ("hard.txt", "hard link"),
+                      ("pipe", "FIFO"), ("elsewhere/secret.txt", "Not a directory")]:
+        with pytest.raises(OSError, match=why):      # the FIFO is not waited on
+            read_plain(folder, name)
+    with pytest.raises(NotPlain, match="more than 1000"):
+        read_plain(folder, "big.bin", limit=1000)
+    files, refused = plain_files(folder, Limits(file_bytes=1000, total_bytes=10**6, files=10))
+    assert sorted(files) == [NB]
+    assert len(refused) == 5 and any("`elsewhere` is a symbolic link" in r for r in refused)
+    assert (outside / "secret.txt").read_text() == "the grade book"
+
+
+def test_the_reference_comes_from_the_sources_never_from_a_student_folder(tmp_path):
+    from grading.kernel_boundary import NotPlain, reference_notebook
+    from grading.verdict import solution_namespace
+
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions" / "source" / A1, course / "submitted" / "s" / A1)
+    with pytest.raises(NotPlain, match="is in submitted/"):
+        reference_notebook(course, "submitted/s", A1, A1)
+    linked = tmp_path / "linked.ipynb"
+    linked.symlink_to(ROOT / SOURCE)
+    with pytest.raises(NotPlain, match="symbolic link"):
+        solution_namespace(linked)
+    data, path = reference_notebook(ROOT, "solutions/source", A1, A1)
+    assert data == (ROOT / SOURCE).read_bytes() and Path(path) == ROOT / SOURCE
+    assert callable(solution_namespace(Path(path))["affine"])
+
+
+def test_collecting_a_folder_takes_plain_files_and_says_what_it_ignored(tmp_path, outside):
+    from grading.collect import collect_folder
+
+    root, source = tmp_path / "course", tmp_path / "download"
+    hostile_folder(source / "mallory" / A1, outside)
+    (source / "eve").mkdir()
+    (source / "eve" / A1).symlink_to(source / "mallory" / A1)     # another student's folder
+    lines = collect_folder(root, source)
+    assert "eve" in lines[0] and "ignored, a symbolic link" in lines[0]
+    assert not (root / "submitted" / "eve").exists()
+    line = lines[1]
+    assert line.startswith(f"mallory/{A1}: new")
+    for why in ["`secret.txt` is a symbolic link", "`elsewhere` is a symbolic link",
+                "`hard.txt` is a hard link", "`pipe` is a FIFO"]:
+        assert why in line, (why, line)
+    for folder in [root / "submitted" / "mallory" / A1,
+                   *(root / "arrivals" / "mallory" / A1).iterdir()]:
+        assert sorted(p.name for p in folder.iterdir()) == [NB, "timestamp.txt"]
+    assert not special_entries(root)
+
+
+def test_collecting_from_the_exchange_takes_plain_files(tmp_path, outside):
+    """A real `nbgrader collect` (what `make collect` runs without FROM or ZIP)."""
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions" / "source" / A1, course / "solutions" / "source" / A1)
+    exchange = tmp_path / "exchange"
+    inbound = exchange / "shallow-to-deep" / "inbound" / f"mallory+{A1}+2027-02-01 12:00:00 UTC"
+    hostile_folder(inbound, outside)
+    (inbound / "timestamp.txt").write_text("2027-02-01 12:00:00 UTC")
+    run = nbgrader(course, "collect", A1, f"--Exchange.root={exchange}",
+                   "--CollectApp.check_owner=False")
+    folder = course / "submitted" / "mallory" / A1
+    assert sorted(p.name for p in folder.iterdir()) == [NB, "timestamp.txt"], run.stderr
+    assert "not collected" in run.stderr and "`pipe` is a FIFO" in run.stderr
+    assert not special_entries(course)
+
+
+def test_preparing_submissions_never_writes_through_a_link(tmp_path):
+    from grading.submissions import prepare
+
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions" / "source" / A1, course / "solutions" / "source" / A1)
+    shutil.copytree(ROOT / "chapters" / "exercises", course / "release" / A1,
+                    ignore=lambda d, names: [n for n in names if n != NB])
+    folder = course / "submitted" / "mallory" / A1
+    folder.mkdir(parents=True)
+    (folder / NB).symlink_to(tmp_path / "planted.ipynb")        # dangling: a write would land
+    lines = prepare(course, A1)
+    assert not (tmp_path / "planted.ipynb").exists()
+    assert any("is a symbolic link" in line for line in lines)
+    assert not (folder / NB).is_symlink() and "No notebook" in (folder / NB).read_text()
+
+
+def test_the_scratch_course_and_the_merge_take_plain_files(tmp_path, outside):
+    """The Dask worker's path without Dask: grade one hostile submission in a scratch course,
+    merge it, and refuse a result naming a file outside the graded folder."""
+    from grading.kernel_boundary import NotPlain
+    from grading.merge import merge_student
+    from grading.scratch import autograde_in_scratch, make_seed
+
+    course = new_course(tmp_path)
+    submit(course, "mallory", A1, fill(course, A1, ids=["affine"]))
+    folder = course / "submitted" / "mallory" / A1
+    (folder / "secret.txt").symlink_to(outside / "secret.txt")
+    os.link(outside / "secret.txt", folder / "hard.txt")
+    db_url = f"sqlite:///{course / 'gradebook.db'}"
+    result = autograde_in_scratch(str(ROOT), str(course), A1, "mallory", make_seed(db_url),
+                                  str(tmp_path / "scratch"), {"Execute": {"timeout": 60}})
+    assert result["ok"], result["log"]
+    assert sorted(result["files"]) == [NB], sorted(result["files"])
+    assert "`secret.txt` is a symbolic link" in result["log"]
+    merge_student(db_url, "shallow-to-deep", course, result)
+    assert auto_score(course, A1) == {"mallory": points(A1, ["test-affine"])}
+    assert not special_entries(course / "autograded")
+    bad = dict(result, files={"../../../escaped.txt": (b"x", 0o644)})
+    with pytest.raises(NotPlain):
+        merge_student(db_url, "shallow-to-deep", course, bad)
+    assert not list(tmp_path.rglob("escaped.txt"))

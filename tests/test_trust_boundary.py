@@ -390,7 +390,10 @@ def test_the_scratch_course_and_the_merge_take_plain_files(tmp_path, outside):
     from grading.merge import merge_student
     from grading.scratch import autograde_in_scratch, make_seed
 
-    course = new_course(tmp_path)
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions" / "source" / A1, course / "solutions" / "source" / A1)
+    nbgrader(course, "generate_assignment", A1)
+    nbgrader(course, "db", "student", "add", "mallory")
     submit(course, "mallory", A1, fill(course, A1, ids=["affine"]))
     folder = course / "submitted" / "mallory" / A1
     (folder / "secret.txt").symlink_to(outside / "secret.txt")

@@ -50,7 +50,6 @@ copy (``autograded/``, the formgrader) keeps every output.
 """
 from __future__ import annotations
 
-import builtins
 import errno
 import fnmatch
 import os
@@ -246,8 +245,7 @@ def make_plain(folder, limits: Limits = DEFAULT) -> list[str]:
     the student's work, so nothing of it is lost; the original stays in ``arrivals/``."""
     removed = []
     for rel, info in list(_walk(folder)):
-        why = _refusal(rel, info, Limits(file_bytes=limits.file_bytes, files=limits.files,
-                                         total_bytes=limits.total_bytes))
+        why = _refusal(rel, info, limits)
         if why is None or "bytes, more than" in why:        # a big file is refused when read
             continue
         *dirs, name = rel.split("/")
@@ -359,8 +357,6 @@ def reference_notebook(course_root: str | os.PathLike, source_directory: str, as
 _SECRET_MARKS = ("BEGIN HIDDEN TESTS", "handin.cases(")
 WITHHELD = ("[The output of this cell is not shown here: it ran after the hidden tests, whose "
             "code and inputs it could reveal. Your grade for each part is shown below its test.]")
-_BUILTIN_ERRORS = {name for name, value in vars(builtins).items()
-                   if isinstance(value, type) and issubclass(value, BaseException)}
 
 
 def _verdict_outputs(outputs) -> list:
@@ -404,8 +400,3 @@ class WithholdAfterSecrets(NbGraderPreprocessor):
             cell.execution_count = None
         return nb, resources
 
-
-def error_name(ename: str) -> str:
-    """An exception's name as feedback may show it: a built-in one, else a fixed word (a class
-    name is chosen by the student's code, and can carry anything)."""
-    return ename if ename in _BUILTIN_ERRORS else "an exception"

@@ -82,7 +82,9 @@ class _CoursePreprocessor(NbGraderPreprocessor):
     def _source_path(self, resources) -> Path:
         """The instructor's source notebook: under the course root, in the source directory;
         never a path in a student's folder (``kernel_boundary.reference_notebook`` checks)."""
-        root = self.config.CourseDirectory.get("root") or os.getcwd()
+        # nbgrader converts with the course root as working folder (BaseConverter.start)
+        root = str(self.config.CourseDirectory.get("root") or "")
+        root = root if os.path.isabs(root) else os.getcwd()
         source = self.config.CourseDirectory.get("source_directory", "source")
         _, path = reference_notebook(root, source, self._assignment, self._notebook)
         return Path(path)

@@ -411,3 +411,41 @@ def test_the_scratch_course_and_the_merge_take_plain_files(tmp_path, outside):
     with pytest.raises(NotPlain):
         merge_student(db_url, "shallow-to-deep", course, bad)
     assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def test_feedback_keeps_the_verdict_and_drops_the_kernels_words_after_hidden_tests():
+    """WithholdAfterSecrets and the notes, on a notebook made here (no kernel needed)."""
+    from nbformat.v4 import new_notebook, new_output
+    from traitlets.config import Config
+
+    from grading.kernel_boundary import WITHHELD, WithholdAfterSecrets
+    from grading.preprocessors import AutograderNotes
+
+    def code(source, outputs, **nbgrader_meta):
+        cell = new_code_cell(source, outputs=outputs)
+        if nbgrader_meta:
+            cell.metadata["nbgrader"] = {"grade_id": "test-a", "points": 3, **nbgrader_meta}
+        return cell
+
+    stdout = lambda text: new_output("stream", name="stdout", text=text)  # noqa: E731
+    nb = new_notebook(cells=[
+        code("print('mine')", [stdout("before the hidden tests\n")]),
+        code("### BEGIN HIDDEN TESTS\nfor case in handin.cases('test-a'): ...\n"
+             "### END HIDDEN TESTS", [stdout("hidden source, printed by the student's code\n"),
+                                      stdout("Grader: 1 of 3 points.\n"),
+                                      new_output("execute_result", data={"text/plain": "1.0"},
+                                                 execution_count=2)],
+             grade=True, solution=False),
+        code("print(In)", [stdout("In = [...hidden...]\n"),
+                           new_output("error", ename="NotRun", evalue="not run: the kernel "
+                                      "died in `SECRETWORD`", traceback=[])]),
+    ])
+    shown, _ = WithholdAfterSecrets().preprocess(nbformat.from_dict(nb), {})
+    texts = [[o.get("text", "") for o in c.outputs] for c in shown.cells]
+    assert texts[0] == ["before the hidden tests\n"]
+    assert texts[1] == [WITHHELD + "\n", "Grader: 1 of 3 points.\n", ""]
+    assert shown.cells[1].outputs[2].data == {"text/plain": "1.0"}
+    assert texts[2] == [WITHHELD + "\n"]
+    # a kernel raising its own `NotRun` gets none of its words into the notes
+    noted, _ = AutograderNotes(config=Config()).preprocess(nbformat.from_dict(nb), {})
+    assert "SECRETWORD" not in noted.cells[0].source

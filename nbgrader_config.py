@@ -28,6 +28,7 @@ from sqlalchemy.exc import SAWarning
 import book_ext
 from book_ext.exercise_release import PinEngine
 from grading.feedback import TEMPLATES, FeedbackParts
+from grading.kernel_boundary import WithholdAfterSecrets
 from grading.preprocessors import (
     AutograderNotes,
     HideHiddenTests,
@@ -62,7 +63,7 @@ c.GenerateAssignment.preprocessors = [PinEngine] + list(GenerateAssignment().pre
 c.PinEngine.course_root = os.path.dirname(os.path.dirname(os.path.abspath(book_ext.__file__)))
 
 # -- autograding: one broken submission never stops the class ------------------------------------
-c.Execute.timeout = 120  # seconds per cell; the MNIST training cell needs ~10 s
+c.Execute.timeout = 120  # wall-clock seconds per cell; the MNIST training cell needs ~10 s
 c.Execute.interrupt_on_timeout = True  # an infinite loop is interrupted, the cell scores 0
 c.LimitOutput.max_lines = 200  # huge outputs are cut (and noted)
 c.LimitOutput.max_traceback = 60
@@ -105,13 +106,27 @@ c.SandboxedKernelManager.max_open_files = 256
 c.SandboxedKernelManager.max_file_size = 64 * 1024**2  # bytes per written file
 c.SandboxedKernelManager.tmp_size = 256 * 1024**2  # bytes of the private /tmp
 c.SandboxedExecute.max_output_bytes = 8 * 1024**2  # output per notebook; the rest is dropped
+c.SandboxedExecute.notebook_seconds = 900  # wall-clock seconds per notebook (sleeping counts)
+c.SandboxedKernelManager.work_size = 256 * 1024**2  # bytes of the kernel's own folder (its cwd)
+# Every limit a submission hits is named in its feedback (the notes at the top); it is graded as
+# far as it ran. What crosses from a kernel or a student's folder to the grader, and in which
+# form: grading/kernel_boundary.py. nbgrader copies a student's folder following links: before it
+# does (autograde: submitted -> autograded; feedback: autograded -> feedback), the folder is made
+# plain (links, FIFOs, devices, hard links removed and logged; a linked notebook graded as empty).
+c.Autograde.pre_convert_hook = "grading.kernel_boundary.before_convert"
+c.GenerateFeedback.pre_convert_hook = "grading.kernel_boundary.before_convert"
+# `make collect` from nbgrader's exchange: plain files only (grading/collect.py)
+c.ExchangeFactory.collect = "grading.collect.PlainExchangeCollect"
 
 # -- deadlines (deadlines.toml, written into the gradebook by `make autograde`) and late policy ----
 c.AssignLatePenalties.plugin_class = "grading.deadlines.LatePolicy"
 c.LatePolicy.per_day = 0.10  # each started day late costs 10 % of the notebook's points
 
 # -- feedback never shows hidden tests or the graders' rubric; parts named, MathJax offline --------
+# WithholdAfterSecrets: no output of the kernel from the first cell that ran hidden tests or
+# hidden inputs on (it could print them, however encoded); the grader's verdict is shown
 c.GenerateFeedback.preprocessors = [
+    WithholdAfterSecrets,
     HideHiddenTests,
     HideRubric,
     GetGrades,

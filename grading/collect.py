@@ -16,20 +16,28 @@ What arrives is compared with what ``submitted/`` holds: the same files change n
 files that arrived later replace it (a resubmission, graded again by ``make autograde``); different
 files that arrived earlier are refused with a warning. Every version that arrives is also kept in
 ``arrivals/<student>/<assignment>/<arrival time>/``, so nothing a student handed in is lost.
+
+Only plain files are taken (``grading.kernel_boundary``): a symbolic link, a FIFO, a device or a
+hard link in a collected folder is neither followed nor copied, and the line printed for that
+submission names it. nbgrader's own exchange (``nbgrader collect``) copies the same way
+(``PlainExchangeCollect``, set in nbgrader_config.py).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import filecmp
+import os
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 from nbgrader.utils import parse_utc
+
+from grading.kernel_boundary import DEFAULT, NotPlain, plain_files, read_plain, write_files
 
 TIMESTAMP = "timestamp.txt"
 IGNORED = {TIMESTAMP, ".ipynb_checkpoints", "__pycache__", ".DS_Store"}
@@ -37,10 +45,13 @@ IGNORED = {TIMESTAMP, ".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 
 def read_timestamp(folder: Path) -> dt.datetime | None:
     """The arrival time recorded in ``folder/timestamp.txt`` (UTC), or None."""
-    path = folder / TIMESTAMP
-    if not path.is_file() or not path.read_text().strip():
+    try:
+        text = read_plain(folder, TIMESTAMP, 1000).decode("utf-8", "replace").strip()
+    except (NotPlain, FileNotFoundError, NotADirectoryError):
         return None
-    when = parse_utc(path.read_text().strip())      # nbgrader's parser gives naive UTC
+    if not text:
+        return None
+    when = parse_utc(text)      # nbgrader's parser gives naive UTC
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
 
 
@@ -49,15 +60,18 @@ def write_timestamp(folder: Path, when: dt.datetime) -> None:
     (folder / TIMESTAMP).write_text(when.astimezone(dt.UTC).isoformat(" "))
 
 
+def _plain(folder: Path) -> tuple[dict, list[str]]:
+    """The plain files of a submission folder (``{path: (bytes, mode)}``) and what was refused."""
+    return plain_files(folder, DEFAULT, ignore=sorted(IGNORED))
+
+
 def _files(folder: Path) -> list[Path]:
-    return sorted(p.relative_to(folder) for p in folder.rglob("*")
-                  if p.is_file() and not IGNORED & set(p.relative_to(folder).parts))
+    return sorted(Path(rel) for rel in _plain(folder)[0])
 
 
 def same_files(a: Path, b: Path) -> bool:
     """Do the two submission folders hold the same files with the same bytes (timestamps aside)?"""
-    files = _files(a)
-    return files == _files(b) and all(filecmp.cmp(a / f, b / f, shallow=False) for f in files)
+    return {k: v[0] for k, v in _plain(a)[0].items()} == {k: v[0] for k, v in _plain(b)[0].items()}
 
 
 def arrival_time(folder: Path) -> dt.datetime:
@@ -66,14 +80,16 @@ def arrival_time(folder: Path) -> dt.datetime:
     recorded = read_timestamp(folder)
     if recorded is not None:
         return recorded
-    newest = max((folder / f).stat().st_mtime for f in _files(folder))
+    newest = max(os.lstat(folder / f).st_mtime for f in _files(folder))
     return dt.datetime.fromtimestamp(newest, dt.UTC).replace(microsecond=0)
 
 
 def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
     """Take one student's submission of one assignment into ``submitted/``; say what happened."""
-    if not _files(incoming):
-        return f"{student}/{assignment}: empty folder, ignored"
+    files, refused = _plain(incoming)
+    ignored = "".join(f"; ignored {why}" for why in refused)
+    if not files:
+        return f"{student}/{assignment}: empty folder, ignored{ignored}"
     when = arrival_time(incoming)
     dest = root / "submitted" / student / assignment
     previous = read_timestamp(dest) if dest.is_dir() and _files(dest) else None
@@ -82,7 +98,7 @@ def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
             return f"{student}/{assignment}: unchanged"
     kept = root / "arrivals" / student / assignment / when.strftime("%Y-%m-%dT%H%M%SZ")
     if not kept.exists():
-        shutil.copytree(incoming, kept, ignore=shutil.ignore_patterns(*IGNORED))
+        write_files(kept, files)
         write_timestamp(kept, when)
     if dest.is_dir() and _files(dest):
         if previous is not None and when <= previous:
@@ -90,13 +106,18 @@ def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
                 f"{student}/{assignment}: WARNING: refused a different version that arrived "
                 f"{when:%Y-%m-%d %H:%M} UTC, not after the one in submitted/ "
                 f"({previous:%Y-%m-%d %H:%M} UTC); it is kept in {kept.relative_to(root)}"
+                f"{ignored}"
             )
-        shutil.rmtree(dest)
         what = "resubmitted"
     else:
         what = "new"
-    shutil.copytree(kept, dest)
-    return f"{student}/{assignment}: {what}, arrived {when:%Y-%m-%d %H:%M} UTC"
+    if dest.is_symlink() or dest.is_file():
+        dest.unlink()
+    elif dest.is_dir():
+        shutil.rmtree(dest)
+    kept_files, _ = plain_files(kept, DEFAULT)
+    write_files(dest, kept_files)
+    return f"{student}/{assignment}: {what}, arrived {when:%Y-%m-%d %H:%M} UTC{ignored}"
 
 
 def _original(root: Path, student: str, assignment: str, dest: Path) -> Path:
@@ -110,6 +131,21 @@ def _original(root: Path, student: str, assignment: str, dest: Path) -> Path:
     return dest
 
 
+class PlainExchangeCollect(ExchangeCollect):
+    """nbgrader's exchange collect (``make collect`` without FROM or ZIP), copying plain files
+    only: nbgrader's own copy follows links a student may have left in the exchange."""
+
+    def do_copy(self, src, dest, log=None):
+        for why in _plain_copy(Path(src), Path(dest), self.coursedir.ignore):
+            self.log.warning("%s: not collected: %s", src, why)
+
+
+def _plain_copy(src: Path, dest: Path, ignore) -> list[str]:
+    files, refused = plain_files(src, DEFAULT, ignore=list(ignore))
+    write_files(dest, files)
+    return refused
+
+
 def collect_folder(root: Path, source: Path, assignments: list[str] | None = None) -> list[str]:
     """Every ``source/<student>/<assignment>/`` (only the given assignments, if any)."""
     if not source.is_dir():
@@ -118,6 +154,10 @@ def collect_folder(root: Path, source: Path, assignments: list[str] | None = Non
     for folder in sorted(p for p in source.glob("*/*") if p.is_dir()):
         student, assignment = folder.parent.name, folder.name
         if assignments and assignment not in assignments:
+            continue
+        if folder.is_symlink() or folder.parent.is_symlink():
+            lines.append(f"{student}/{assignment}: WARNING: ignored, a symbolic link "
+                         "(only plain files and folders are collected)")
             continue
         lines.append(arrive(root, student, assignment, folder))
     return lines

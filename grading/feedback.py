@@ -136,12 +136,17 @@ def add_mathjax(folder: Path) -> None:
     if not MATHJAX.is_file():
         raise SystemExit(f"{MATHJAX} is missing: run `npm ci` in {REPO} (`make feedback` does)")
     dest = folder / MATHJAX_SRC
+    # a file of that name handed in by the student was copied here by nbgrader: it is replaced,
+    # never served as the page's script
+    if dest.parent.is_symlink() or (dest.parent.exists() and not dest.parent.is_dir()):
+        dest.parent.unlink()
     dest.parent.mkdir(exist_ok=True)
-    if not dest.exists():
-        try:
-            os.link(MATHJAX, dest)
-        except OSError:
-            shutil.copy2(MATHJAX, dest)
+    if dest.is_symlink() or dest.exists():
+        dest.unlink()
+    try:
+        os.link(MATHJAX, dest)
+    except OSError:
+        shutil.copy2(MATHJAX, dest)
 
 
 def generate(

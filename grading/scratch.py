@@ -20,6 +20,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from grading.kernel_boundary import copy_plain, plain_files
+
 # the tables nbgrader fills when it grades; the seed leaves them empty
 SUBMISSION_TABLES = {"submitted_assignment", "submitted_notebook", "grade", "comment"}
 
@@ -74,8 +76,9 @@ def autograde_in_scratch(config_dir: str, course_root: str, assignment: str, stu
         source_dir = Path(config.CourseDirectory.get("source_directory", "source"))
         (scratch / source_dir).parent.mkdir(parents=True, exist_ok=True)
         (scratch / source_dir).symlink_to(Path(course_root) / source_dir)
-        shutil.copytree(Path(course_root) / "submitted" / student / assignment,
-                        scratch / "submitted" / student / assignment)
+        # plain files only: a link in the submission is neither followed nor copied
+        refused = copy_plain(Path(course_root) / "submitted" / student / assignment,
+                             scratch / "submitted" / student / assignment)
         db = scratch / "gradebook.db"
         db.write_bytes(seed)
         config.CourseDirectory.root = str(scratch)
@@ -83,14 +86,13 @@ def autograde_in_scratch(config_dir: str, course_root: str, assignment: str, stu
         outcome = NbGraderAPI(config=config).autograde(assignment, student, force=True,
                                                        create=False)
         result = {"student": student, "assignment": assignment, "ok": bool(outcome["success"]),
-                  "log": (outcome.get("log") or "")[-4000:] + (outcome.get("error") or ""),
+                  "log": "".join(f"not a plain file, ignored: {why}\n" for why in refused)
+                  + (outcome.get("log") or "")[-4000:] + (outcome.get("error") or ""),
                   "pid": os.getpid()}
         graded = scratch / "autograded" / student / assignment
         if result["ok"] and graded.is_dir():
             result["rows"] = read_rows(f"sqlite:///{db}", assignment, student)
-            result["files"] = {
-                str(p.relative_to(graded)): (p.read_bytes(), p.stat().st_mode & 0o777)
-                for p in sorted(graded.rglob("*")) if p.is_file()}
+            result["files"], _ = plain_files(graded)
         else:
             result["ok"] = False
         result["seconds"] = time.perf_counter() - start

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from grading.kernel_boundary import make_plain
 from grading.notes import add_notes
 
 
@@ -49,14 +50,27 @@ def prepare(root: Path, assignment: str, source_dir: str = "solutions/source",
     if not expected:
         raise SystemExit(f"no source notebooks in {root / source_dir / assignment}")
     submitted = root / "submitted"
-    folders = sorted(p for p in submitted.glob(f"*/{assignment}") if p.is_dir())
+    changes = []
+    folders = []
+    for folder in sorted(p for p in submitted.glob(f"*/{assignment}") if p.is_dir()):
+        if folder.is_symlink() or folder.parent.is_symlink():      # never graded as this student
+            link = folder if folder.is_symlink() else folder.parent
+            link.unlink()
+            changes.append(f"{link}: removed, a symbolic link (not a plain folder)")
+            continue
+        folders.append(folder)
     for student in students or []:
         folder = submitted / student / assignment
+        if folder.is_symlink():
+            folder.unlink()
         if folder not in folders:
             folder.mkdir(parents=True, exist_ok=True)
             folders.append(folder)
-    changes = []
     for folder in folders:
+        # links, FIFOs, devices and hard links are removed first: nothing below follows one
+        # (a notebook written through a dangling link would land wherever it points)
+        for why in make_plain(folder):
+            changes.append(f"{folder}: removed {why} (not a plain file)")
         found = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
         for nb_path in expected:
             dest = folder / nb_path.name

@@ -26,7 +26,6 @@ import json
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 import nbformat
 import numpy as np
@@ -35,6 +34,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Unicode
 
+from grading.kernel_boundary import read_plain, reference_notebook
 from grading.notes import add_notes
 from grading.own_work import find_violations, library_names
 from grading.parts import PARTS, Part
@@ -80,10 +80,14 @@ class _CoursePreprocessor(NbGraderPreprocessor):
         return draw_seed(self._salt, self._assignment, self._student, grade_id)
 
     def _source_path(self, resources) -> Path:
-        url = urlparse(resources["nbgrader"]["db_url"])
-        root = Path(url.path).parent if url.scheme == "sqlite" else Path(os.getcwd())
+        """The instructor's source notebook: under the course root, in the source directory;
+        never a path in a student's folder (``kernel_boundary.reference_notebook`` checks)."""
+        # nbgrader converts with the course root as working folder (BaseConverter.start)
+        root = str(self.config.CourseDirectory.get("root") or "")
+        root = root if os.path.isabs(root) else os.getcwd()
         source = self.config.CourseDirectory.get("source_directory", "source")
-        return root / source / self._assignment / f"{self._notebook}.ipynb"
+        _, path = reference_notebook(root, source, self._assignment, self._notebook)
+        return Path(path)
 
 
 class HiddenInputs(_CoursePreprocessor):
@@ -103,14 +107,18 @@ class HiddenInputs(_CoursePreprocessor):
         return cell, resources
 
 
-_SOLUTIONS: dict[tuple[str, float], dict] = {}
+_SOLUTIONS: dict[str, dict] = {}      # sha256 of the source notebook -> its namespace
 
 
 def solution_namespace(path: Path) -> dict:
-    """Run the instructor's notebook (every code cell but the tests) in THIS process, once."""
-    key = (str(path), path.stat().st_mtime)
+    """Run the instructor's notebook (every code cell but the tests) in THIS process, once per
+    content. ``path`` is read as a plain file (no link followed, ``grading.kernel_boundary``);
+    the cache is keyed on the bytes' digest, so a notebook that changed is run again."""
+    path = Path(path)
+    data = read_plain(path.parent, path.name, single_link=False)
+    key = hashlib.sha256(data).hexdigest()
     if key not in _SOLUTIONS:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         namespace: dict = {"__name__": "instructor_solution"}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
@@ -138,16 +146,18 @@ def received_values(cell, grade_id: str) -> tuple[dict[int, dict[str, np.ndarray
         try:
             if isinstance(payload, str):
                 payload = json.loads(payload)
-            if payload.get("grade_id") != grade_id or not isinstance(payload.get("case"), int):
+            case = payload.get("case")
+            if payload.get("grade_id") != grade_id or not isinstance(case, int):
                 continue
-            case = payload["case"]
+            if not 0 <= case < 1000:        # an index the verdict never asks for
+                continue
             if case in by_case:
                 continue
             by_case[case] = {
                 str(k): decode_array(v) for k, v in dict(payload.get("values", {})).items()
             }
-            if payload.get("error"):
-                problems.append(f"case {case + 1}: {str(payload['error'])[:200]}")
+            if payload.get("error"):    # its words are the kernel's: not repeated
+                problems.append(f"case {case + 1}: a value was not plain numbers or strings")
         except (AttributeError, TypeError, ValueError, KeyError, OSError, binascii.Error) as error:
             problems.append(f"a value could not be read ({type(error).__name__})")
     return by_case, problems

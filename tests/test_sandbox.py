@@ -392,11 +392,18 @@ def test_the_kernel_sees_its_folder_and_the_engine_only(tmp_path):
             if Path(p).is_relative_to(home)
         }
     )
+    (tmp_path / "data.txt").write_text("handed in")
+    (tmp_path / "graded.ipynb").write_text("{}")      # a test cell holds hidden tests: not shown
+    (tmp_path / "passwd").symlink_to("/etc/passwd")   # a link: not shown
     seen = asyncio.run(
         run(
             f"import os; print(sorted(os.listdir({str(ROOT)!r}))); "
             f"print(sorted(os.listdir({str(home)!r}))); print(os.path.exists('/etc/passwd')); "
-            "open('mine.txt', 'w').write('ok'); print(os.listdir('.'))"
+            "print(sorted(os.listdir('.'))); print(open('data.txt').read()); "
+            "open('mine.txt', 'w').write('ok'); os.symlink('/x', 'link'); "
+            "print(sorted(os.listdir('.')))\n"
+            "try:\n    open('data.txt', 'a').write('changed')\n"
+            "except OSError:\n    print('refused')"
         )
     )
     assert Path("/etc/passwd").exists()
@@ -404,12 +411,14 @@ def test_the_kernel_sees_its_folder_and_the_engine_only(tmp_path):
         str(sorted([".venv", "lib"])),
         str(on_the_way),
         "False",
-        "['mine.txt']",
+        "['data.txt']",
+        "handed in",
+        "['data.txt', 'link', 'mine.txt']",
+        "refused",
     ]
-    assert (tmp_path / "mine.txt").read_text() == "ok"
-    assert (tmp_path / "mine.txt").stat().st_uid == os.getuid(), (
-        "the kernel's files go back to the grader"
-    )
+    # the kernel's folder was its own: nothing it wrote reached the grader's
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.txt", "graded.ipynb", "passwd"]
+    assert (tmp_path / "data.txt").read_text() == "handed in"
 
 
 def test_the_cpu_limit_kills_a_kernel_that_ignores_interrupts(tmp_path):

@@ -37,9 +37,11 @@ def real_array(got: dict, path: str, shape: tuple, *, kinds: str = "fiu") -> str
         return f"`{path}` is missing"
     value = got[path]
     if value.dtype.kind not in kinds:
-        return f"`{path}` has dtype {value.dtype}, expected real numbers"
+        # what the student's values hold is not echoed: feedback must carry nothing the kernel
+        # chose (a dtype's field names, a shape's sizes could spell out a hidden test)
+        return f"`{path}` is not an array of real numbers"
     if value.shape != tuple(shape):
-        return f"`{path}` has shape {value.shape}, expected {tuple(shape)}"
+        return f"`{path}` has the wrong shape ({value.ndim} axes), expected {tuple(shape)}"
     if not np.all(np.isfinite(value)):
         return f"`{path}` contains NaN or inf (an overflow?)"
     return None

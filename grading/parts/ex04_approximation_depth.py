@@ -133,7 +133,7 @@ def tent_judge(case, got, solution):
         return [f"{len(layers)} layers; at most {L + 1} are allowed"]
     widths = [W.shape[0] for W, _ in layers[:-1]]
     if any(w > 3 for w in widths):
-        return [f"hidden layers of widths {widths}; at most 3 units each"]
+        return ["a hidden layer has more than 3 units; at most 3 are allowed"]
     x = np.linspace(0, 1, 2**L * 16 + 1)
     try:
         y = solution["relu_network"](layers, x.reshape(-1, 1))

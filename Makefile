@@ -64,8 +64,10 @@ postgresql-server:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  $(SUDO) sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql'
 
+# One BLAS thread for the same reason as the tests below: the chapters multiply small matrices, and
+# two threads on a busy 2-core machine made chapter 5's widest cell 4x slower in CPU time.
 book: $(STAMP) $(NPM_STAMP)
-	$(VENV)/bin/jupyter-book build . --path-output $(BOOK_OUT) --warningiserror --nitpick --keep-going
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/jupyter-book build . --path-output $(BOOK_OUT) --warningiserror --nitpick --keep-going
 
 # One BLAS thread per test worker: -n 2 workers on 2 cores, each with a 2-thread OpenBLAS,
 # spend most of their time waiting for each other (measured: 20x slower MNIST training).

@@ -11,8 +11,8 @@ never under ``feedback/``, whose pages go to students):
   graded notebook shows them; late and missing counts; and the parts whose hidden cases fail
   students whose visible tests pass (a test too strict, or one the visible tests do not prepare
   for: worth a look);
-* ``parts.csv`` (part, graded, passed, pass_rate, hidden_fail_visible_pass) and
-  ``mistakes.csv`` (part, mistake, students).
+* ``parts.csv`` (part, grade_id, graded, passed, pass_rate, hidden_fail_visible_pass) and
+  ``mistakes.csv`` (part, grade_id, mistake, students).
 
 The verdict lines of the autograded notebooks (``grading/verdict.py``: "case 3 (hidden): ...")
 are what the mistakes and the visible/hidden split are read from.
@@ -85,7 +85,7 @@ class ClassReport:
     max_score: float
     counts: dict[str, int]                     # graded, awaiting, missing, late
     parts: list[dict]                          # part, graded, passed, pass_rate, hidden_...
-    mistakes: list[tuple[str, str, int]]       # part, mistake, students
+    mistakes: list[tuple[str, str, str, int]]  # part, grade_id, mistake, students
 
 
 def class_report(gb: Gradebook, root: Path, assignment: str,
@@ -123,6 +123,7 @@ def class_report(gb: Gradebook, root: Path, assignment: str,
     parts = [
         {
             "part": names.get(gid, gid),
+            "grade_id": gid,
             "graded": tried[gid],
             "passed": passed[gid],
             "pass_rate": passed[gid] / tried[gid] if tried[gid] else 0.0,
@@ -137,7 +138,7 @@ def class_report(gb: Gradebook, root: Path, assignment: str,
         max((r.max_score for r in rows), default=0.0),
         counts,
         parts,
-        [(names.get(gid, gid), m, n) for (gid, m), n in mistakes.most_common()],
+        [(names.get(gid, gid), gid, m, n) for (gid, m), n in mistakes.most_common()],
     )
 
 
@@ -173,14 +174,14 @@ def write_report(report: ClassReport, folder: Path) -> Path:
     """report.html, parts.csv and mistakes.csv of one assignment into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "parts.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, ["part", "graded", "passed", "pass_rate",
+        writer = csv.DictWriter(fh, ["part", "grade_id", "graded", "passed", "pass_rate",
                                      "hidden_fail_visible_pass"])
         writer.writeheader()
         for part in report.parts:
             writer.writerow(dict(part, pass_rate=f"{part['pass_rate']:.3f}"))
     with (folder / "mistakes.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["part", "mistake", "students"])
+        writer.writerow(["part", "grade_id", "mistake", "students"])
         writer.writerows(report.mistakes)
 
     def scores(ax):
@@ -202,7 +203,7 @@ def write_report(report: ClassReport, folder: Path) -> Path:
     def mistakes(ax):
         top = report.mistakes[:12]
         ax.barh(range(len(top)), [n for *_, n in top], color="#e15759")
-        ax.set_yticks(range(len(top)), [f"{m} ({p})"[:60] for p, m, _ in top], fontsize=7)
+        ax.set_yticks(range(len(top)), [f"{m} ({p})"[:60] for p, _, m, _ in top], fontsize=7)
         ax.invert_yaxis()
         ax.set_xlabel("students")
 
@@ -226,7 +227,7 @@ def write_report(report: ClassReport, folder: Path) -> Path:
                  p["hidden_fail_visible_pass"]] for p in report.parts]),
         "<h2>Named mistakes, by students</h2>",
         _figure(mistakes) if report.mistakes else "<p>No named mistake.</p>",
-        _table(["part", "mistake", "students"], [list(m) for m in report.mistakes]),
+        _table(["part", "mistake", "students"], [[p, m, n] for p, _, m, n in report.mistakes]),
         "<h2>Hidden cases fail where the visible tests pass</h2>",
         "<p>Students whose visible tests passed but whose hidden cases failed, per part: a "
         "hidden test too strict, or one the visible tests do not prepare for.</p>",

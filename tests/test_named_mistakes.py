@@ -98,7 +98,8 @@ def _deep(mistake):
             grads[i] = (dZ.T @ inputs[i], db)
             dA = dZ @ layers[i][0]
             if i:
-                at = inputs[i] if mistake == "tanh' at the activation" else pre[i - 1]
+                at = inputs[i] if mistake == "tanh' at the activation" else \
+                    pre[i] if mistake == "cache off by one" else pre[i - 1]
                 slope = 1 - np.tanh(at) ** 2
                 dZ = slope if mistake == "dA not multiplied in" else dA * slope
         return L, grads
@@ -248,7 +249,7 @@ STUDENTS = {
         ("test-deep-backward", m): _on_case(
             _deep, m, lambda f, c: f(_layers(c), c["X"], c["t"]))
         for m in ("tanh' at the activation", "bias gradient not summed", "mean taken twice",
-                  "softmax over wrong axis", "dA not multiplied in")
+                  "softmax over wrong axis", "dA not multiplied in", "cache off by one")
     },
 }
 
@@ -266,8 +267,20 @@ def _regions(offset):
 STUDENTS[("test-count-regions", "breakpoints, not regions")] = _regions(-1)
 STUDENTS[("test-count-regions", "one region too many")] = _regions(+1)
 
+def _equal_widths(seed, depth=3, width=4, n=5):
+    """A deep case whose layers all have the same width: a cache read one layer off fits."""
+    rng = np.random.default_rng(seed)
+    case = {"depth": np.array(depth), "X": rng.standard_normal((n, width)),
+            "t": rng.integers(0, width, n)}
+    for i in range(depth):
+        case[f"W{i}"] = rng.standard_normal((width, width)) / 2
+        case[f"b{i}"] = 0.1 * rng.standard_normal(width)
+    return case
+
+
 # mistakes seen only on inputs some part's cases may lack: an extra case of the same form
 EXTRA_CASES = {
+    "test-deep-backward": [_equal_widths(1)],
     "test-linear-backward": [{"dZ": np.arange(6.0).reshape(3, 2) - 2, "X": np.eye(3, 2) + 1,
                               "W": np.array([[1.0, 2.0], [-1.0, 0.5]])}],
     "test-perceptron-update": [{"w": np.array([1.0, -1.0]), "x": np.array([1.0, 1.0]),
@@ -368,6 +381,7 @@ REFERENCE_CALL = {
         [(c[f"W{i}"], c[f"b{i}"]) for i in range(int(c["depth"]))], c["x0"], c["x1"]),
     "test-two-layer-backward": lambda s, c: s["two_layer_loss_and_grads"](
         {k: c[k] for k in ("W1", "b1", "W2", "b2")}, c["X"], c["t"]),
+    "test-deep-backward": lambda s, c: s["deep_loss_and_grads"](_layers(c), c["X"], c["t"]),
 }
 VISIBLE_ONLY = [k for k in sorted(STUDENTS) if k[0] in REFERENCE_CALL]
 # overflow the visible inputs do not provoke: only the hidden cases show these

@@ -126,14 +126,8 @@ GENERIC = [
 ]
 
 
-def _linear(inputs, dZ=None):
-    dZ = _f(inputs["dZ"]) if dZ is None else dZ
-    X, W = _f(inputs["X"]), _f(inputs["W"])
-    return {"dx": dZ @ W, "dW": dZ.T @ X, "db": dZ.sum(axis=0)}
-
-
 def _network(inputs, *, depth=None, softmax_axis=1, extra_mean=False, at_activation=False,
-             bias_summed=True, forgot_upstream=False):
+             bias_summed=True, forgot_upstream=False, cache_shift=False):
     """Loss and gradients of the tanh network of exercise 3, made wrong as the flags say.
 
     Returns {"L", "dZ{i}", "dA{i}", "dW{i}", "db{i}"} with layers numbered from 0.
@@ -159,7 +153,9 @@ def _network(inputs, *, depth=None, softmax_axis=1, extra_mean=False, at_activat
         dA = dZ @ layers[i][0]
         out[f"dA{i - 1}"] = dA
         if i > 0:
-            at = As[i] if at_activation else Zs[i - 1]
+            at = As[i] if at_activation else Zs[i] if cache_shift else Zs[i - 1]
+            if at.shape != dA.shape:
+                raise ValueError("this mistake does not fit these layers' sizes")
             slope = 1.0 - np.tanh(at) ** 2
             dZ = slope if forgot_upstream else dA * slope
     return out
@@ -363,6 +359,9 @@ MISTAKES: dict[str, list[Mistake]] = {
         Mistake("mean taken twice", _MEAN_TWICE, _deep(extra_mean=True)),
         Mistake("softmax over wrong axis", _SOFTMAX_AXIS, _deep(softmax_axis=0)),
         Mistake("dA not multiplied in", _FORGOT_UPSTREAM, _deep(forgot_upstream=True)),
+        Mistake("cache off by one", "The cache is read one layer off: layer l's backward needs "
+                "z of layer l - 1's forward pass (its input's pre-activation), not its own.",
+                _deep(cache_shift=True)),
     ],
     # -- exercise 4 ---------------------------------------------------------------------------
     "test-count-regions": [

@@ -45,14 +45,17 @@ def test_validate_begins_with_the_table(tmp_path):
     assert len(lines) < 60, done.stdout
     table_at = lines.index("The error was:") + 2
     assert "(details below)" in "\n".join(lines[:table_at])
-    table = lines[table_at: table_at + 14]
-    assert table[0].strip() == "1 passes, 1 wrong, 10 not started (of 12 parts)", table
-    rows = {row.split()[0]: row.split(None, 1)[1] for row in table[2:14]}
+    table = lines[table_at: table_at + 15]
+    assert table[0].strip() == "1 passes, 1 wrong, 11 not started (of 13 parts)", table
+    rows = {row.split()[0]: row.split(None, 1)[1] for row in table[2:15]}
     assert rows["linear-backward"] == "passes"
     assert rows["tanh-backward"].startswith("wrong: dZ: The derivative is taken at the")
     assert rows["sigmoid-backward"] == rows["train-mnist"] == "not started"
-    # then the wrong part alone, its diagnosis first; the parts not started have no block
-    details = "\n".join(lines[table_at + 14:])
-    assert details.count("The following cell failed") == 1
+    assert rows["written-linear-depth"] == "not started"  # the written answer, graded by hand
+    # then the wrong part, its diagnosis first (and nbgrader's one line for the blank written
+    # answer); the parts not started have no block
+    details = "\n".join(lines[table_at + 15:])
+    assert details.count("The following cell failed") == 2
+    assert "You did not provide a response." in details
     assert "The derivative is taken at the activation" in " ".join(details.split())
     assert "Traceback" not in done.stdout and "NotImplementedError" not in done.stdout

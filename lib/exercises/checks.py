@@ -108,7 +108,7 @@ def _name_the_mistake(part: str | None, inputs: Mapping[str, Any] | None,
     names = ", ".join(k for k in wrong if k != "out")
     suffix = f" ({where.strip()})" if where else ""
     _fail(_wrap(f"{names + ': ' if names else ''}{mistake.says}{suffix}\n"
-                + "\n".join(f"  {line}" for line in shown[:3])))
+                + "\n".join(f"- {line}" for line in shown[:3])))
 
 
 def _single(part: str | None) -> str:

@@ -27,8 +27,15 @@ NOT_STARTED = ("NotImplementedError",)
 
 
 def _fold(text: str, width: int = WIDTH) -> list[str]:
+    """``text`` folded to ``width``; lines the checks folded (indented by two) joined first."""
+    logical: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("  ") and logical:
+            logical[-1] += " " + line.strip()
+        else:
+            logical.append(line)
     lines = []
-    for line in text.splitlines() or [""]:
+    for line in logical or [""]:
         lines += textwrap.wrap(line.strip(), width, subsequent_indent="  ",
                                break_on_hyphens=False) or [""]
     return lines
@@ -60,7 +67,7 @@ def summary_table(rows: list[tuple[str, str, str]]) -> str:
     """The table: one line per part (part, status; a wrong part's diagnosis, shortened)."""
     label_width = max([len("part")] + [len(label) for label, _, _ in rows])
     counts = {s: sum(1 for _, status, _ in rows if status == s)
-              for s in ("passes", "wrong", "error", "not started")}
+              for s in ("passes", "answered (graded by hand)", "wrong", "error", "not started")}
     lines = [", ".join(f"{n} {s}" for s, n in counts.items() if n) + f" (of {len(rows)} parts)",
              f"{'part':<{label_width}}  status"]
     for label, status, diagnosis in rows:
@@ -85,6 +92,12 @@ class SummaryFirst(Preprocessor):
         rows = []
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution"):
+                # a written answer, graded by hand: answered or not is all Validate can say
+                blank = meta.get("checksum") == utils.compute_checksum(cell)
+                rows.append((str(meta.get("grade_id", "?")),
+                             "not started" if blank else "answered (graded by hand)", ""))
+                continue
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
                 continue
             label = str(meta.get("grade_id", "?")).removeprefix("test-")
@@ -102,7 +115,8 @@ class SummaryFirst(Preprocessor):
             cell.outputs = [new_output("error", ename=status, evalue=text,
                                        traceback=text.splitlines())]
             meta["checksum"] = utils.compute_checksum(cell)
-        if rows and any(status != "passes" for _, status, _ in rows):
+        done = ("passes", "answered (graded by hand)")
+        if rows and any(status not in done for _, status, _ in rows):
             table = summary_table(rows)
             summary = new_code_cell(
                 source="# Where am I? Every part at a glance (details below)",

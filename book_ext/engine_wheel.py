@@ -107,12 +107,41 @@ def write_zip(path: Path, entries: list[tuple[str, bytes]]) -> None:
             archive.writestr(info, data)
 
 
+def code_digest(files: list[tuple[str, bytes]]) -> str:
+    """16 hex digits of SHA-256 over the engine's files, (path under the package's parent, bytes).
+
+    The set-up cell computes the same over the ``lib`` it finds installed: the version note is
+    for an engine whose code differs, not for one installed under another version string (an
+    editable install of the repository reports the bare project version).
+    """
+    digest = hashlib.sha256()
+    for name, data in sorted(files):
+        digest.update(name.encode() + b"\0" + data + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def wheel_code_digest(path: Path) -> str:
+    """:func:`code_digest` of the engine package inside a wheel."""
+    with zipfile.ZipFile(path) as archive:
+        return code_digest([(name, archive.read(name)) for name in archive.namelist()
+                            if name.startswith(f"{ENGINE_PACKAGE}/")])
+
+
+def installed_code_digest(package_dir: Path) -> str:
+    """:func:`code_digest` of an installed engine package (the folder of ``lib``)."""
+    package_dir = Path(package_dir)
+    files = {p.relative_to(package_dir.parent).as_posix(): p for p in package_dir.rglob("*")
+             if p.is_file() and not _SKIP.search(p.as_posix())}
+    return code_digest([(name, path.read_bytes()) for name, path in files.items()])
+
+
 def setup_cell_source(wheel: EngineWheel, site_url: str, note: str = "") -> str:
     """The set-up cell of a notebook opened outside the course (Colab, a download, a bare Jupyter).
 
     It installs this very wheel when ``lib`` is missing: from the file next to the notebook if
     there is one (the offline archive), else from the site, checked against its SHA-256. When
-    ``lib`` is installed but of another version, it says so.
+    ``lib`` is installed but its code differs from the wheel's, it says so (the same
+    code under another version string, e.g. an editable install, is no cause for a note).
     """
     url = f"{site_url}{ENGINE_FOLDER}/{wheel.filename}#sha256={wheel.sha256}"
     return "\n".join([
@@ -122,6 +151,7 @@ def setup_cell_source(wheel: EngineWheel, site_url: str, note: str = "") -> str:
         f'ENGINE_VERSION = "{wheel.version}"',
         f'ENGINE_WHEEL = "{wheel.filename}"',
         f'ENGINE_URL = "{url}"',
+        f'ENGINE_CODE = "{wheel_code_digest(wheel.path)}"',
         "import importlib.metadata, importlib.util, os",
         f"if importlib.util.{SETUP_MARKER}:",
         # adjacent literals below: one line of the cell, split only to keep this file's lines short
@@ -136,9 +166,19 @@ def setup_cell_source(wheel: EngineWheel, site_url: str, note: str = "") -> str:
         "    except importlib.metadata.PackageNotFoundError:",
         '        INSTALLED = "(not installed as a package)"',
         "    if INSTALLED != ENGINE_VERSION:",
-        '        print(f"Note: lib {INSTALLED} is installed, but this notebook was made with lib "',
-        '              f"{ENGINE_VERSION}; if something fails, install its version: '
-        '%pip install {ENGINE_URL}")',
+        # the same digest as book_ext.engine_wheel.installed_code_digest, over the lib found
+        "        import hashlib, pathlib, re",
+        '        LIB_DIR = pathlib.Path(importlib.util.find_spec("lib").origin).parent',
+        "        CODE = hashlib.sha256()",
+        "        FILES = {p.relative_to(LIB_DIR.parent).as_posix(): p for p in LIB_DIR.rglob('*')",
+        f"                 if p.is_file() and not re.search({_SKIP.pattern!r}, p.as_posix())}}",
+        "        for name in sorted(FILES):",
+        "            CODE.update(name.encode() + b'\\0' + FILES[name].read_bytes() + b'\\0')",
+        "        if CODE.hexdigest()[:16] != ENGINE_CODE:",
+        '            print(f"Note: lib {INSTALLED} is installed, but this notebook was made '
+        'with lib "',
+        '                  f"{ENGINE_VERSION}, whose code differs; if something fails, install its '
+        'version: %pip install {ENGINE_URL}")',
     ])
 
 

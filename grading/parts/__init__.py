@@ -85,6 +85,7 @@ def scalar(got: dict, path: str, kinds: str = "fiub"):
     return value.item()
 
 
+from grading.named_mistakes import name_all  # noqa: E402
 from grading.parts import (  # noqa: E402
     ex01_neurons_perceptron,
     ex02_losses_softmax,
@@ -92,9 +93,10 @@ from grading.parts import (  # noqa: E402
     ex04_approximation_depth,
 )
 
-PARTS: dict[str, dict[str, Part]] = {
+# every judge names the catalogued mistakes (lib/exercises/mistakes.py) of a wrong case
+PARTS: dict[str, dict[str, Part]] = name_all({
     "01_neurons_perceptron": ex01_neurons_perceptron.PARTS,
     "02_losses_softmax": ex02_losses_softmax.PARTS,
     "03_backpropagation": ex03_backpropagation.PARTS,
     "04_approximation_depth": ex04_approximation_depth.PARTS,
-}
+})

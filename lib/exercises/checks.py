@@ -20,12 +20,14 @@ This module contains no solutions: it only compares.
 from __future__ import annotations
 
 import contextlib
+import textwrap
 import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
+from lib.exercises import mistakes as _mistakes
 from lib.gradcheck import relative_error  # the one definition: ||a - b|| / (||a|| + ||b||)
 
 __all__ = ["check_array", "check_scalar", "check_int", "check_gradients", "relative_error",
@@ -71,6 +73,50 @@ def _fail(message: str) -> None:
     raise CheckFailed(message)
 
 
+WIDTH = 79  # every line of a message fits an 80-column terminal
+
+
+def _wrap(text: str) -> str:
+    """``text`` folded to :data:`WIDTH` columns, its own line breaks kept."""
+    return "\n".join(
+        textwrap.fill(line, WIDTH, subsequent_indent="  ", break_on_hyphens=False)
+        for line in text.splitlines()
+    )
+
+
+def _name_the_mistake(part: str | None, inputs: Mapping[str, Any] | None,
+                      got: Mapping[str, Any], expected: Mapping[str, Any], where: str = "") -> None:
+    """Fail with the catalogued mistake of ``part`` that ``got`` shows, if it shows one.
+
+    The sentence first, then the evidence: shapes, or a few entries got vs expected.
+    """
+    __tracebackhide__ = True
+    if part is None or inputs is None:
+        return
+    try:
+        got_arrays = {k: np.asarray(v) for k, v in got.items() if v is not None}
+        if any(v.dtype == object for v in got_arrays.values()):
+            return
+        expected = {k: np.asarray(v) for k, v in expected.items()}
+        mistake = _mistakes.diagnose(part, inputs, got_arrays, expected, rtol=1e-5, atol=1e-7)
+    except Exception:  # a value the catalogue cannot read: the plain comparison will say it
+        return
+    if mistake is None:
+        return
+    wrong = [k for k in expected if not _mistakes.close(got_arrays[k], expected[k], 1e-5, 1e-7)]
+    shown = [_mistakes.evidence(k, got_arrays[k], expected[k]) for k in wrong]
+    names = ", ".join(k for k in wrong if k != "out")
+    suffix = f" ({where.strip()})" if where else ""
+    _fail(_wrap(f"{names + ': ' if names else ''}{mistake.says}{suffix}\n"
+                + "\n".join(f"- {line}" for line in shown[:3])))
+
+
+def _single(part: str | None) -> str:
+    """The output name of a part that returns one array (``out`` when not catalogued)."""
+    outputs = _mistakes.OUTPUTS.get(part or "", {"out": "out"})
+    return next(iter(outputs)) if isinstance(outputs, Mapping) else "out"
+
+
 def _check_type_and_shape(name: str, got: Any, expected: np.ndarray) -> np.ndarray:
     __tracebackhide__ = True  # a failure shows the caller's line, not this frame
     if got is None:
@@ -109,13 +155,17 @@ def _check_type_and_shape(name: str, got: Any, expected: np.ndarray) -> np.ndarr
     return got
 
 
-def check_array(name: str, got: Any, expected, *, rtol: float = 1e-6, atol: float = 1e-9) -> None:
+def check_array(name: str, got: Any, expected, *, rtol: float = 1e-6, atol: float = 1e-9,
+                part: str | None = None, inputs: Mapping[str, Any] | None = None) -> None:
     """Fail, saying what to fix, unless ``got`` is an array equal to ``expected`` within tolerance.
 
-    Checks type, dtype, shape, finiteness, then values
+    With ``part`` (a graded cell's id) and the ``inputs`` the test gave the function, a wrong
+    answer that shows a common mistake of that part (``lib.exercises.mistakes``) is named first.
+    Then checks type, dtype, shape, finiteness, then values
     (``|got - expected| <= atol + rtol |expected|``).
     """
     __tracebackhide__ = True  # a failure shows the caller's line, not this frame
+    _name_the_mistake(part, inputs, {_single(part): got}, {_single(part): expected}, name)
     expected = np.asarray(expected)
     got = _check_type_and_shape(name, got, expected)
     if np.issubdtype(got.dtype, np.floating):
@@ -143,13 +193,15 @@ def check_array(name: str, got: Any, expected, *, rtol: float = 1e-6, atol: floa
 
 
 def check_scalar(
-    name: str, got: Any, expected: float, *, rtol: float = 1e-6, atol: float = 1e-9
+    name: str, got: Any, expected: float, *, rtol: float = 1e-6, atol: float = 1e-9,
+    part: str | None = None, inputs: Mapping[str, Any] | None = None,
 ) -> None:
     """Fail unless ``got`` is one real number (a float or a 0-d/size-1 array).
 
-    The number must be close to ``expected``.
+    The number must be close to ``expected``; ``part`` and ``inputs`` as in :func:`check_array`.
     """
     __tracebackhide__ = True  # a failure shows the caller's line, not this frame
+    _name_the_mistake(part, inputs, {_single(part): got}, {_single(part): expected}, name)
     if got is None:
         _fail(f"{name} is None: did the function forget to `return` its result?")
     if isinstance(got, (tuple, list)) or (isinstance(got, np.ndarray) and got.size != 1):
@@ -171,9 +223,12 @@ def check_scalar(
         )
 
 
-def check_int(name: str, got: Any, expected: int) -> None:
+def check_int(name: str, got: Any, expected: int, *, part: str | None = None,
+              inputs: Mapping[str, Any] | None = None) -> None:
     """Fail unless ``got`` is an integer (Python or NumPy) equal to ``expected``."""
     __tracebackhide__ = True  # a failure shows the caller's line, not this frame
+    if isinstance(got, (int, np.integer)) and not isinstance(got, bool):
+        _name_the_mistake(part, inputs, {_single(part): got}, {_single(part): expected}, name)
     if got is None:
         _fail(f"{name} is None: did the function forget to `return` its result?")
     if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
@@ -183,15 +238,19 @@ def check_int(name: str, got: Any, expected: int) -> None:
 
 
 def check_gradients(
-    got: Mapping[str, Any], expected: Mapping[str, Any], *, tol: float = 1e-5, where: str = ""
+    got: Mapping[str, Any], expected: Mapping[str, Any], *, tol: float = 1e-5, where: str = "",
+    part: str | None = None, inputs: Mapping[str, Any] | None = None,
 ) -> None:
     """Compare several gradients at once and name the wrong ones, with their relative errors.
 
-    ``got`` and ``expected`` map names such as ``"dW"``, ``"db"``, ``"dx"`` to arrays. Types and
+    ``got`` and ``expected`` map names such as ``"dW"``, ``"db"``, ``"dx"`` to arrays. With
+    ``part`` and ``inputs`` (as in :func:`check_array`) a common mistake is named first. Types and
     shapes are checked first (in the order of ``expected``); then every gradient whose relative
     error (see :func:`relative_error`) exceeds ``tol`` is reported together.
     """
     __tracebackhide__ = True  # a failure shows the caller's line, not this frame
+    if isinstance(got, Mapping) and all(k in got for k in expected):
+        _name_the_mistake(part, inputs, got, expected, where)
     suffix = f" {where}" if where else ""
     for key, ref in expected.items():
         if key not in got:

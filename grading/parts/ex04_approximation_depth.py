@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grading.parts import Part, scalar
+from grading.parts import MayUse, Part, scalar
 
 # functions of part 1 as NumPy expressions in x: the test cell evaluates the same text
 FUNCTIONS = ["np.sin(2 * np.pi * x)", "x ** 2", "np.abs(x - 0.3)", "np.cos(3 * x) + 2",
@@ -88,7 +88,19 @@ def regions_cases(rng):
                 rng.standard_normal(d) * 3,
             )
         )
-    return visible + hidden
+    return visible + hidden + [_narrow_regions(rng, d) for d in (1, 3)]
+
+
+def _narrow_regions(rng, d, gap=1e-8):
+    """A network whose first-layer units switch along the segment at points ``gap`` apart: far
+    closer than any grid of samples along it can resolve (only the switching points count)."""
+    m = int(rng.integers(3, 8))
+    x0, x1 = rng.standard_normal(d), rng.standard_normal(d)
+    s = float(rng.uniform(0.2, 0.8)) + gap * np.arange(m)  # where unit j switches
+    W = rng.standard_normal((m, d))
+    W[np.abs(W @ (x1 - x0)) < 0.5] += 1.0  # every unit crosses the segment at a clear angle
+    b = -(W @ x0 + s * (W @ (x1 - x0)))
+    return _case([(W, b), (rng.standard_normal((1, m)), rng.standard_normal(1))], x0, x1)
 
 
 def regions_judge(case, got, solution):
@@ -145,7 +157,22 @@ def tent_judge(case, got, solution):
 
 
 PARTS = {
-    "test-bump-network": Part(bump_cases, bump_judge, visible=1),
-    "test-count-regions": Part(regions_cases, regions_judge, visible=3),
-    "test-tent-network": Part(tent_cases, tent_judge, visible=2),
+    "test-bump-network": Part(
+        bump_cases,
+        bump_judge,
+        visible=1,
+        may_use=MayUse(("bump_network",), frozenset({"evaluate_shallow"})),
+    ),
+    "test-count-regions": Part(
+        regions_cases,
+        regions_judge,
+        visible=3,
+        may_use=MayUse(("count_regions_on_line",), frozenset({"relu_network"})),
+    ),
+    "test-tent-network": Part(
+        tent_cases,
+        tent_judge,
+        visible=2,
+        may_use=MayUse(("tent_network",), frozenset({"relu_network"})),
+    ),
 }

@@ -68,7 +68,9 @@ MATH = frozenset(
     log2 nan perm pi pow prod radians sin sinh sqrt tan tanh tau trunc
     """.split()
 )
-MODULES = {"numpy": NUMPY, "math": MATH}
+# `warnings` to warn, never its `sys`
+WARNINGS = frozenset({"warn", "catch_warnings", "simplefilter", "filterwarnings"})
+MODULES = {"numpy": NUMPY, "math": MATH, "warnings": WARNINGS}
 # Python's built-ins minus reflection and escape hatches (getattr, setattr, delattr, hasattr,
 # vars, globals, locals, dir, eval, exec, compile, open, input, breakpoint, __import__,
 # memoryview, help, exit, quit ...). `type` is allowed with one argument only.
@@ -182,11 +184,12 @@ class Course:
     sources: set[str]
     names: set[str]  # names the course's cells define or use: never to be rebound
     aliases: dict[str, str]  # module aliases the locked cells bind: {"np": "numpy"}
+    test_names: set[str] = field(default_factory=set)  # globals the test cells set (x, c, ...)
 
     @classmethod
     def of(cls, source_notebook: Path) -> Course:
         nb = nbformat.read(source_notebook, as_version=4)
-        answers, names, aliases = set(), set(), {}
+        answers, names, aliases, test_names = set(), set(), {}, set()
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             tree = _parse(cell.source) if cell.cell_type == "code" else None
@@ -196,14 +199,19 @@ class Course:
                 answers |= {name for stmt in tree.body for name in _bound(stmt)}
             elif meta.get("locked"):
                 names |= _free_names(tree)
-                if not meta.get("grade"):
-                    names |= {name for stmt in tree.body for name in _bound(stmt)}
+                bound = {name for stmt in tree.body for name in _bound(stmt)}
+                if meta.get("grade"):
+                    test_names |= bound
+                else:
+                    names |= bound
                 for stmt in tree.body:
                     if isinstance(stmt, ast.Import):
                         aliases |= {
                             a.asname: a.name for a in stmt.names if a.asname and a.name in MODULES
                         }
-        return cls(_course_sources(nb), (names - answers) | {"handin"}, aliases)
+        return cls(
+            _course_sources(nb), (names - answers) | {"handin"}, aliases, test_names - answers
+        )
 
 
 # -- the reading ------------------------------------------------------------------------------
@@ -248,6 +256,7 @@ class Reading:
         self.definitions: dict[str, list[_Definition]] = {}
         self.top_level: list[tuple[int, ast.AST]] = []
         self.aliases = dict(course.aliases)
+        self._in_part = False
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or _normal(cell.source) in course.sources:
                 continue
@@ -258,8 +267,10 @@ class Reading:
                 self.top_level.append((index, stmt))
                 for name in _bound(stmt):
                     self.definitions.setdefault(name, []).append(_Definition(index, stmt))
-                if isinstance(stmt, ast.Import):
-                    for a in stmt.names:
+            # a module imported anywhere (also inside a function) is judged as that module
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    for a in node.names:
                         if a.name in MODULES:
                             self.aliases[a.asname or a.name] = a.name
 
@@ -300,7 +311,7 @@ class Reading:
                 continue
             if isinstance(current, ast.Attribute):
                 root, attrs = _chain(current)
-                if isinstance(root, ast.Name) and root.id in self.aliases and root.id not in scope:
+                if isinstance(root, ast.Name) and root.id in self.aliases:
                     continue  # judged whole by _one
                 stack.append((root, scope))
                 continue
@@ -316,7 +327,7 @@ class Reading:
             module = node.module or ""
             if node.level or module not in MODULES:
                 return f"imports from `{module or '.'}`"
-            listed = numpy if module == "numpy" else MATH
+            listed = numpy if module == "numpy" else MODULES[module]
             for a in node.names:
                 if a.name not in listed:
                     return f"imports `{module}.{a.name}`, which this part may not use"
@@ -326,11 +337,17 @@ class Reading:
             name = node.id
             if name.startswith("__"):
                 return f"uses `{name}`"
-            if name in scope:
-                return None
             if name in self.aliases:
                 return f"uses the module `{name}` as a value"
+            if name in scope:
+                return None
             if name in self.definitions:
+                if self._in_part and name in self.course.test_names and isinstance(
+                    node.ctx, ast.Load
+                ):
+                    # a global the test cells set right before they call the answer (the
+                    # inputs of a case, say): reading it is reading the test, not the arguments
+                    return f"reads the global `{name}`, which the test cells set"
                 used.add(name)
             elif name not in allowed:
                 return f"uses `{name}`, which this part may not use"
@@ -338,9 +355,9 @@ class Reading:
             root, attrs = _chain(node)
             if isinstance(node.ctx, (ast.Store, ast.Del)):
                 return f"assigns to the attribute `.{node.attr}` (patching a module or object)"
-            if isinstance(root, ast.Name) and root.id in self.aliases and root.id not in scope:
+            if isinstance(root, ast.Name) and root.id in self.aliases:
                 module = self.aliases[root.id]
-                listed = numpy if module == "numpy" else MATH
+                listed = numpy if module == "numpy" else MODULES[module]
                 dotted = ".".join(attrs)
                 for cut in range(len(attrs), 0, -1):
                     head, rest = ".".join(attrs[:cut]), attrs[cut:]
@@ -365,22 +382,31 @@ class Reading:
         return None
 
     def _reach(
-        self, roots: Iterable[tuple[ast.AST, str]], allowed: frozenset[str], numpy: frozenset[str]
+        self,
+        roots: Iterable[tuple[ast.AST, str]],
+        allowed: frozenset[str],
+        numpy: frozenset[str],
+        given_of: dict[str, frozenset[str]] | None = None,
     ) -> str | None:
-        """The first problem in the code of ``roots`` or in any student definition it reaches."""
+        """The first problem in the code of ``roots`` or in any student definition it reaches.
+
+        A function graded by another part may also use what that part's answer may
+        (``given_of``: function name -> the names given to its part)."""
+        given_of = given_of or {}
         seen: set[int] = set()
-        todo = list(roots)
+        todo = [(node, where, allowed) for node, where in roots]
         while todo:
-            node, where = todo.pop()
+            node, where, may = todo.pop()
             if id(node) in seen:
                 continue
             seen.add(id(node))
-            problem, used = self._problem(node, allowed, numpy, set())
+            problem, used = self._problem(node, may, numpy, set())
             if problem:
                 return f"{where} {problem}"
             for name in used:
+                wider = may | given_of.get(name, frozenset())
                 for definition in self.definitions[name]:
-                    todo.append((definition.node, f"`{name}` (cell {definition.cell + 1})"))
+                    todo.append((definition.node, f"`{name}` (cell {definition.cell + 1})", wider))
         return None
 
     # -- what the verdict asks ----------------------------------------------------------------
@@ -412,15 +438,23 @@ class Reading:
                 found[index] = problem
         return found
 
-    def part_problem(self, may_use: MayUse) -> str | None:
-        """Why the code the part's functions reach is not the student's own work, or None."""
+    def part_problem(self, may_use: MayUse, every_part: Iterable[MayUse] = ()) -> str | None:
+        """Why the code the part's functions reach is not the student's own work, or None.
+
+        ``every_part``: the assignment's rules, so that a function of an earlier part the answer
+        calls may use what was given to that part."""
         allowed = BUILTINS | CHECKS | may_use.given
+        given_of = {f: rule.given for rule in every_part for f in rule.functions}
         roots = [
             (definition.node, f"`{name}` (cell {definition.cell + 1})")
             for name in may_use.functions
             for definition in self.definitions.get(name, [])
         ]
-        return self._reach(roots, allowed, may_use.numpy())
+        self._in_part = True
+        try:
+            return self._reach(roots, allowed, may_use.numpy(), given_of)
+        finally:
+            self._in_part = False
 
 
 def read(nb, source_notebook: Path) -> Reading:

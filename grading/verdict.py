@@ -227,7 +227,7 @@ class VerdictOutside(_CoursePreprocessor):
             rules = {g: p.may_use for g, p in self._parts.items() if p.may_use is not None}
             violations = reading.top_level_problems(rules.values())
             for grade_id, may_use in rules.items():
-                problem = reading.part_problem(may_use)
+                problem = reading.part_problem(may_use, rules.values())
                 if problem:
                     self._part_problems[grade_id] = (
                         f"{problem}; this part's answer may use {describe(may_use)}"

@@ -168,3 +168,15 @@ def test_honest_helpers_and_experiments_cost_nothing():
         "e = stable_exp(-np.abs(z))\n    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))"
     )
     assert problems(A2, answers={"sigmoid": sigmoid}, added=added) == ({}, {})
+
+
+@pytest.mark.parametrize("assignment", sorted(PARTS))
+def test_each_part_of_the_text_says_what_its_answer_may_use(assignment):
+    from grading.own_work import describe
+
+    text = "\n".join(c.source for c in nbformat.read(source(assignment), 4).cells)
+    released = ROOT / "chapters" / "exercises" / f"{assignment}.ipynb"
+    student_text = "\n".join(c.source for c in nbformat.read(released, 4).cells)
+    for grade_id, part in PARTS[assignment].items():
+        line = describe(part.may_use)
+        assert line in text and line in student_text, (grade_id, line)

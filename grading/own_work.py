@@ -121,8 +121,13 @@ _FILLED = re.compile(r'handin\.cases\("(?P<grade_id>[\w-]+)", "[^"]*"\)')
 
 
 def _normal(source: str) -> str:
+    """The code of a cell, compared by its syntax tree: comments (such as the line nbgrader
+    puts on a test cell it restores) and layout do not count, what runs does."""
     source = _FILLED.sub(lambda m: f'handin.cases("{m["grade_id"]}")', source)
-    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+    tree = _parse(source)
+    if tree is None:
+        return "\n".join(line.rstrip() for line in source.strip().splitlines())
+    return ast.dump(tree)
 
 
 def _course_sources(source_nb) -> set[str]:
@@ -342,8 +347,10 @@ class Reading:
             if name in scope:
                 return None
             if name in self.definitions:
-                if self._in_part and name in self.course.test_names and isinstance(
-                    node.ctx, ast.Load
+                if (
+                    self._in_part
+                    and name in self.course.test_names
+                    and isinstance(node.ctx, ast.Load)
                 ):
                     # a global the test cells set right before they call the answer (the
                     # inputs of a case, say): reading it is reading the test, not the arguments

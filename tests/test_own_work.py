@@ -180,3 +180,14 @@ def test_each_part_of_the_text_says_what_its_answer_may_use(assignment):
     for grade_id, part in PARTS[assignment].items():
         line = describe(part.may_use)
         assert line in text and line in student_text, (grade_id, line)
+
+
+def test_a_test_cell_nbgrader_put_back_is_the_courses_not_the_students():
+    nb = nbformat.read(source(A2), 4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test-bce")
+    cell.source = (
+        "# This cell (id:test-bce) was missing from the submission. It was added back by "
+        "nbgrader.\n\n" + cell.source
+    )
+    r = read(nb, source(A2))
+    assert r.top_level_problems([p.may_use for p in PARTS[A2].values()]) == {}

@@ -129,7 +129,10 @@ def train_judge(case, got, solution):
 PARTS = {
     "test-affine": Part(affine_cases, affine_judge, visible=1, may_use=MayUse(("affine",))),
     "test-perceptron-update": Part(
-        update_cases, update_judge, visible=3, may_use=MayUse(("perceptron_update",))
+        update_cases,
+        update_judge,
+        visible=3,
+        may_use=MayUse(("perceptron_update",), frozenset({"perceptron_predict"})),
     ),
     "test-perceptron-train": Part(
         train_cases,

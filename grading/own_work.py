@@ -68,9 +68,21 @@ MATH = frozenset(
     log2 nan perm pi pow prod radians sin sinh sqrt tan tanh tau trunc
     """.split()
 )
-# `warnings` to warn, never its `sys`
-WARNINGS = frozenset({"warn", "catch_warnings", "simplefilter", "filterwarnings"})
-MODULES = {"numpy": NUMPY, "math": MATH, "warnings": WARNINGS}
+# a few standard modules an honest answer uses, each by an explicit list (`warnings` to warn,
+# never its `sys`)
+MODULES = {
+    "numpy": NUMPY,
+    "math": MATH,
+    "warnings": frozenset({"warn", "catch_warnings", "simplefilter", "filterwarnings"}),
+    "time": frozenset({"time", "perf_counter", "monotonic", "process_time", "sleep"}),
+    "itertools": frozenset(
+        """accumulate chain combinations combinations_with_replacement count cycle islice
+        pairwise permutations product repeat starmap zip_longest""".split()
+    ),
+    "functools": frozenset({"reduce", "partial", "lru_cache", "cache"}),
+    "collections": frozenset({"defaultdict", "Counter", "deque", "OrderedDict", "namedtuple"}),
+    "typing": frozenset({"Any", "Callable", "Optional", "Sequence", "Tuple", "List", "Dict"}),
+}
 # Python's built-ins minus reflection and escape hatches (getattr, setattr, delattr, hasattr,
 # vars, globals, locals, dir, eval, exec, compile, open, input, breakpoint, __import__,
 # memoryview, help, exit, quit ...). `type` is allowed with one argument only.

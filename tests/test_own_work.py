@@ -160,7 +160,9 @@ def test_reading_the_test_cells_globals_instead_of_the_arguments_costs_the_part(
 
 def test_honest_helpers_and_experiments_cost_nothing():
     added = (
-        "import math\nimport numpy as np\nX = np.ones((2, 3))\n"
+        "import math\nimport numpy as np\nimport time; time.sleep(0)\n"
+        "from itertools import product\nfrom collections import defaultdict\n"
+        "X = np.ones((2, 3))\n"
         "def stable_exp(z):\n    return np.exp(np.minimum(z, 0)) * math.e ** 0\n"
         "print(stable_exp(X).sum(axis=0), [i ** 2 for i in range(3)])"
     )

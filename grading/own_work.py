@@ -476,14 +476,25 @@ class Reading:
             self._in_part = False
 
 
+_COURSES: dict[tuple, Course] = {}
+
+
 def read(nb, source_notebook: Path) -> Reading:
     """The student's code in ``nb``; the course's cells are those of the instructor's notebook
-    and of the repository's released copy (whose set-up cell installs the engine)."""
-    course = Course.of(source_notebook)
+    and of the repository's released copy (whose set-up cell installs the engine). The course's
+    side is read once per process (a class is graded by one)."""
     released = Path(__file__).resolve().parents[1] / "chapters" / "exercises" / source_notebook.name
-    if released.exists():
-        course.sources |= _course_sources(nbformat.read(released, as_version=4))
-    return Reading(nb, course)
+    key = (
+        str(source_notebook),
+        source_notebook.stat().st_mtime,
+        released.stat().st_mtime if released.exists() else None,
+    )
+    if key not in _COURSES:
+        course = Course.of(source_notebook)
+        if released.exists():
+            course.sources |= _course_sources(nbformat.read(released, as_version=4))
+        _COURSES[key] = course
+    return Reading(nb, _COURSES[key])
 
 
 def describe(may_use: MayUse) -> str:

@@ -9,8 +9,8 @@
     feedback       feedback pages: never stale silently, parts named, MathJax offline
     part_names     each graded cell's part name, as the notebook names it
     verdict        the grade computed outside the student's kernel, from the values it handed out
-    parts/         per assignment, each graded part's hidden inputs and judge
-    own_work       a static read of the student's cells: no library, no reflection
+    parts/         per assignment, each graded part's hidden inputs, judge and allowlist
+    own_work       a static read of every student cell: per part, only what its allowlist names
     preprocessors  nbgrader preprocessors that keep grading robust; ``notes`` their notes cell
     sandbox        every submission's kernel runs in bubblewrap with resource limits
     parallel       a class graded on Dask workers (``make autograde``); only it writes the gradebook

@@ -15,8 +15,9 @@ the cell's outputs are rewritten so that nbgrader's ``determine_grade`` scores e
 
 What the kernel did otherwise (its errors, stderr, execute_results, a test cell that "passed")
 decides nothing: no values, no points. A graded code cell with no verdict defined scores 0.
-Code the student wrote that reaches for the course library or Python's reflection
-(``grading.own_work``) voids every part graded after it.
+Each part's answer may use only what its allowlist says (``grading.own_work``): a part whose
+functions reach anything else scores 0; top-level code that does, or that rebinds the course's
+names, voids every part graded after its cell.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from traitlets import Bool, Unicode
 
 from grading.kernel_boundary import read_plain, reference_notebook
 from grading.notes import add_notes
-from grading.own_work import find_violations, library_names
+from grading.own_work import describe, read
 from grading.parts import PARTS, Part
 from lib.exercises.handin import VALUES_MIME, decode_array, decode_inputs, encode_inputs
 
@@ -219,8 +220,9 @@ class VerdictOutside(_CoursePreprocessor):
 
     own_work = Bool(
         True,
-        help="Give no points after student code that uses the course library or "
-        "Python reflection (grading/own_work.py). Off only in the tests that show the "
+        help="Give no points to a part whose code uses what its allowlist does not allow, "
+        "nor after top-level code that does (grading/own_work.py). Off only in the tests that "
+        "show the "
         "verdict alone holds against tampering inside the kernel.",
     ).tag(config=True)
 
@@ -228,15 +230,30 @@ class VerdictOutside(_CoursePreprocessor):
         self._setup(resources)
         self._source = self._source_path(resources)
         self._solution = None
-        violations = find_violations(nb, library_names(self._source)) if self.own_work else {}
+        self._part_problems: dict[str, str] = {}
+        violations: dict[int, str] = {}
+        if self.own_work:
+            reading = read(nb, self._source)
+            rules = {g: p.may_use for g, p in self._parts.items() if p.may_use is not None}
+            violations = reading.top_level_problems(rules.values())
+            for grade_id, may_use in rules.items():
+                problem = reading.part_problem(may_use, rules.values())
+                if problem:
+                    self._part_problems[grade_id] = (
+                        f"{problem}; this part's answer may use {describe(may_use)}"
+                    )
         first = nb.cells[min(violations)] if violations else None
         add_notes(
             nb,
             [
-                f"Cell {i + 1} of your notebook {what}; every part graded after it scores 0 "
+                f"Cell {i + 1} of your notebook: {what}; every part graded after it scores 0 "
                 "(write the graded pieces yourself, with NumPy)."
                 for i, what in sorted(violations.items())
-            ][:5],
+            ][:5]
+            + [
+                f"`{grade_id}` scores 0: {what}."
+                for grade_id, what in list(self._part_problems.items())[:5]
+            ],
         )
         # the notes cell may have moved every cell down by one: find the first offender again
         self._void_after = (
@@ -263,6 +280,8 @@ class VerdictOutside(_CoursePreprocessor):
                     "reflection before this part (see the notes at the top)"
                 ],
             )
+        elif grade_id in self._part_problems:
+            score, lines = 0.0, [self._part_problems[grade_id]]
         else:
             score, lines = self._judge(part, grade_id, cell, points)
         cell.outputs = verdict_outputs(

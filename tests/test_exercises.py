@@ -158,11 +158,12 @@ def test_a_correct_answer_that_prints_warnings_keeps_its_points(course):
     assert "[stderr]" in printed and "a harmless warning" in printed, printed[:500]
 
 
-def test_calling_the_library_earns_nothing_from_that_cell_on(course):
+def test_calling_the_library_earns_nothing_for_the_parts_that_reach_it(course):
     scores = cell_scores(course, "02_losses_softmax", "uses_lib")
-    # parts graded before the cell that calls the library keep their points; the rest score 0
+    # the part that calls the library scores 0, and so does the part whose function calls it
+    # (softmax_cross_entropy calls softmax); the others keep their points
     assert scores == {
-        g: (top if g in ("test-sigmoid", "test-bce") else 0.0, top)
+        g: (0.0 if g in ("test-softmax", "test-softmax-ce") else top, top)
         for g, (_, top) in scores.items()
     }, scores
     test_cell = graded_cell(course, "uses_lib", "02_losses_softmax", "test-softmax")
@@ -175,7 +176,7 @@ def test_calling_the_library_earns_nothing_from_that_cell_on(course):
         .cells[0]
         .source
     )
-    assert "uses `F` (the course library)" in notes, notes
+    assert "uses `F`, which this part may not use" in notes, notes
 
 
 def test_every_broken_submission_is_graded_as_what_it_is_and_the_batch_goes_on(course):

@@ -160,6 +160,33 @@ LIB_02 = {
         c, A2, edits={"sigmoid": body("return getattr(globals()['F'], 'sig' + 'moid')(z)")}
     ),
 }
+# the issue's shortcuts: each costs its own part, and no other
+SHORTCUTS_02 = {
+    "logaddexp": lambda c: fill(
+        c, A2, edits={"sigmoid": body("return np.exp(-np.logaddexp(0, -np.asarray(z, float)))")}
+    ),
+    "hidden_cell_metadata": lambda c: _with_metadata(
+        with_cell(
+            fill(c, A2, edits={"softmax": body("return softmax_from_lib(Z)")}),
+            "from lib.functional import softmax as softmax_from_lib",
+        ),
+        {"solution": False, "grade": False, "locked": True, "grade_id": "imports"},
+    ),
+    "shadowed_guard": lambda c: with_cell(
+        fill(c, A2, edits={"sigmoid": body("return F.sigmoid(z)")}),
+        "class forbid:\n    def __init__(self, *args, **kwargs): pass\n"
+        "    def __enter__(self): return self\n    def __exit__(self, *args): return False",
+    ),
+}
+
+
+def _with_metadata(nb, metadata):
+    """The cell the student added, given nbgrader metadata of their own choosing."""
+    added = next(c for c in nb.cells if "softmax_from_lib" in c.source and "def " not in c.source)
+    added.metadata["nbgrader"] = metadata
+    return nb
+
+
 HONEST_02 = {
     "full": lambda c: fill(c, A2),
     "blank": lambda c: fill(c, A2, ids=[]),
@@ -223,6 +250,19 @@ OTHERS = {
                 )
             },
         ),
+        # a least-squares fit that classifies the data without the perceptron rule
+        "least_squares": lambda c: fill(
+            c,
+            A1,
+            edits={
+                "perceptron-train": body(
+                    "X1 = np.hstack([np.ones((len(X), 1)), X])\n"
+                    "w = np.linalg.solve(X1.T @ X1 + 1e-9 * np.eye(X1.shape[1]), "
+                    "X1.T @ (2.0 * np.asarray(labels) - 1))\n"
+                    "return w, bool(np.all(perceptron_predict(w, X) == labels))"
+                )
+            },
+        ),
     },
     A3: {
         "full": lambda c: fill(c, A3),
@@ -257,13 +297,32 @@ OTHERS = {
         "full": lambda c: fill(c, A4),
         "blank": lambda c: fill(c, A4, ids=[]),
         "half": lambda c: fill(c, A4, ids=["bump-network"]),
+        # sampling the segment densely instead of finding where units switch
+        "dense_sampling": lambda c: fill(
+            c,
+            A4,
+            edits={
+                "count-regions": body(
+                    "s = np.linspace(0, 1, 400001)[:, None]\n"
+                    "x0, x1 = np.asarray(x0, float), np.asarray(x1, float)\n"
+                    "A = x0 + s * (x1 - x0)\n"
+                    "patterns = []\n"
+                    "for W, b in layers[:-1]:\n"
+                    "    Z = A @ np.asarray(W, float).T + b\n"
+                    "    patterns.append(Z > 0)\n"
+                    "    A = np.maximum(Z, 0)\n"
+                    "P = np.hstack(patterns)\n"
+                    "return 1 + int(np.any(P[1:] != P[:-1], axis=1).sum())"
+                )
+            },
+        ),
         "lib_call": lambda c: with_cell(
             fill(
                 c,
                 A4,
                 edits={
                     "tent-network": body(
-                        "net = lib.lessons.depth_separation.tent_map_network(L)\n"
+                        "net = lib.lessons.depth_separation.tent_map_network(q)\n"
                         "return [(layer.params['W'], layer.params['b']) "
                         "for layer in net.layers if layer.params]"
                     )
@@ -281,7 +340,7 @@ def course(tmp_path_factory):
     for student, build in TAMPER.items():
         submit(course, f"tamper_{student}", A2, build(course))
     submit(course, "tamper_control_full", A2, fill(course, A2))
-    for student, build in {**LIB_02, **HONEST_02}.items():
+    for student, build in {**LIB_02, **SHORTCUTS_02, **HONEST_02}.items():
         submit(course, student, A2, build(course))
     for assignment, students in OTHERS.items():
         for student, build in students.items():
@@ -353,15 +412,36 @@ def test_calling_the_library_earns_nothing(course):
         **auto_score(course, A2),
         **{f"{a}:{s}": v for a in OTHERS for s, v in auto_score(course, a).items()},
     }
-    for student in LIB_02:
-        assert got[student] == 0.0, (student, cell_scores(course, A2, student))
+    # the part that calls the library scores 0, the others keep their points; a cell that
+    # imports the library voids every later part
+    for student, part in [("lib_direct", "test-sigmoid"), ("lib_getattr", "test-sigmoid")]:
+        assert got[student] == points(A2) - points(A2, [part]), cell_scores(course, A2, student)
+    assert got["lib_imported"] == 0.0, cell_scores(course, A2, "lib_imported")
     assert got[f"{A1}:lib_call"] == points(A1) - points(A1, ["test-perceptron-train"])
     assert got[f"{A3}:lib_call"] == 0.0
     assert got[f"{A4}:lib_call"] == 0.0
     notes = (
         nbformat.read(course / "autograded" / "lib_direct" / A2 / f"{A2}.ipynb", 4).cells[0].source
     )
-    assert "uses `F` (the course library)" in notes, notes
+    assert "uses `F`, which this part may not use" in notes, notes
+
+
+def test_each_shortcut_costs_its_part_and_nothing_else(course):
+    course, _, _ = course
+    scores = cell_scores(course, A2, "logaddexp")
+    assert scores.pop("test-sigmoid")[0] == 0.0
+    assert all(score == top for score, top in scores.values()), scores
+    # an added cell is read whatever its metadata says; a cell that shadows the guard voids
+    # every later part
+    assert auto_score(course, A2)["hidden_cell_metadata"] == 0.0
+    assert auto_score(course, A2)["shadowed_guard"] == 0.0
+    for assignment, student, part in [
+        (A1, "least_squares", "test-perceptron-train"),
+        (A4, "dense_sampling", "test-count-regions"),
+    ]:
+        scores = cell_scores(course, assignment, student)
+        assert scores.pop(part)[0] == 0.0, (student, part)
+        assert all(score == top for score, top in scores.values()), (student, scores)
 
 
 def test_honest_work_full_half_and_blank(course):

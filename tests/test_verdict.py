@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.utils import determine_grade
-from notebook_runner import ROOT
 
-from grading.own_work import library_names, violation
 from grading.verdict import draw_seed, received_values, verdict_outputs
 from lib.exercises.handin import (
     VALUES_MIME,
@@ -123,40 +121,3 @@ def test_seeds_are_stable_and_differ_per_student_and_part():
         )
         == 4
     )
-
-
-def test_names_the_locked_cells_bind_to_the_library():
-    names = library_names(
-        ROOT / "solutions" / "source" / "02_losses_softmax" / "02_losses_softmax.ipynb"
-    )
-    assert {"lib", "F", "numerical_gradient", "LIB_FUNCTIONS"} <= names
-    assert not names & {"check_array", "forbid", "np"}
-
-
-@pytest.mark.parametrize(
-    "code, reason",
-    [
-        ("def f(z):\n    return F.sigmoid(z)", "`F` (the course library)"),
-        ("import os\nos._exit(0)", "imports `os`"),
-        ("from lib.functional import softmax", "imports from `lib.functional`"),
-        ("def f(z):\n    return getattr(np, 'exp')(z)", "`getattr`"),
-        ("np.allclose = lambda *a, **k: True", "assigns to the attribute `.allclose`"),
-        ("x = ().__class__", "private attribute `.__class__`"),
-        ("get_ipython().input_transformers_post.append(lambda l: ['pass'])", "`get_ipython`"),
-        ("%run ../../solutions/source/x.ipynb", "`get_ipython`"),
-    ],
-)
-def test_code_that_is_not_the_students_own_is_named(code, reason):
-    assert reason in (violation(code, {"F", "lib"}) or "")
-
-
-def test_honest_code_passes_the_reading():
-    honest = (
-        "import math\nimport numpy as np\n"
-        "def sigmoid(z):\n    z = np.asarray(z, dtype=float)\n    e = np.exp(-np.abs(z))\n"
-        "    with np.errstate(divide='ignore'):\n"
-        "        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))\n"
-        "params = {}\nparams['W'] = np.zeros(2)\nparams['W'] -= 0.1 * np.ones(2)\n"
-    )
-    assert violation(honest, {"F", "lib"}) is None
-    assert violation("def broken(:\n", {"lib"}) is None, "a syntax error cannot run either"

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grading.own_work import MayUse
+
 Cases = Callable[[np.random.Generator], list]
 Judge = Callable[[dict, dict, dict], list]
 
@@ -29,6 +31,7 @@ class Part:
     cases: Cases          # rng -> [inputs of case 0, case 1, ...], the visible tests' first
     judge: Judge          # (inputs, handed-out values by path, solution namespace) -> problems
     visible: int = 0      # how many of the first cases are the visible tests'
+    may_use: MayUse | None = None  # what the answer may use (grading.own_work); None: nothing
 
 
 def real_array(got: dict, path: str, shape: tuple, *, kinds: str = "fiu") -> str | None:

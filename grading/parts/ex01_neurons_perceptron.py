@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grading.parts import Part, compare_all, paths, real_array, scalar
+from grading.parts import MayUse, Part, compare_all, paths, real_array, scalar
 
 
 def affine_cases(rng):
@@ -21,22 +21,39 @@ def affine_judge(case, got, solution):
 
 
 def update_cases(rng):
-    visible = [{"w": [0.5, -1.0, 2.0], "x": [1.0, 3.0, 1.0], "label": 1},
-               {"w": [0.5, -1.0, 2.0], "x": [1.0, 3.0, 1.0], "label": 0},
-               {"w": [0.5, -1.0, 2.0], "x": [1.0, 0.0, 1.0], "label": 0}]
-    hidden = [{"w": [1.0, -1.0], "x": [1.0, 1.0], "label": 0},      # w . x == 0 counts as output 1
-              {"w": [1.0, -1.0], "x": [1.0, 1.0], "label": 1}]
-    for _ in range(8):
-        d = int(rng.integers(1, 6))
-        hidden.append({"w": rng.standard_normal(d + 1),
-                       "x": np.concatenate([[1.0], rng.standard_normal(d)]),
-                       "label": int(rng.integers(0, 2))})
+    """Each case is a sequence of steps from a start ``w`` over inputs ``xs`` with ``labels``:
+    the test cell hands out the weights after every step. Every hidden sequence has steps that
+    update and steps that do not, so no stub (the weights unchanged, zeros, ...) follows it."""
+    w0, x = [0.5, -1.0, 2.0], [1.0, 3.0, 1.0]
+    visible = [{"w": w0, "xs": [x], "labels": [1]}, {"w": w0, "xs": [x], "labels": [0]},
+               {"w": w0, "xs": [[1.0, 0.0, 1.0]], "labels": [0]}]
+    # w . x == 0 counts as output 1: label 0 updates, label 1 does not
+    hidden = [{"w": [1.0, -1.0], "xs": [[1.0, 1.0], [1.0, 1.0], [1.0, 3.0]], "labels": [1, 0, 0]}]
+    while len(hidden) < 6:
+        d, steps = int(rng.integers(1, 6)), int(rng.integers(4, 9))
+        xs = np.hstack([np.ones((steps, 1)), rng.standard_normal((steps, d))])
+        w, labels, updates = rng.standard_normal(d + 1), rng.integers(0, 2, steps), 0
+        v = w.copy()
+        for xi, label in zip(xs, labels):
+            new = _reference_update(v, xi, label)
+            updates += int(np.any(new != v))
+            v = new
+        if 0 < updates < steps:
+            hidden.append({"w": w, "xs": xs, "labels": labels})
     return visible + hidden
 
 
+def _reference_update(w, x, label):
+    out = w @ x >= 0
+    return w + x if label == 1 and not out else w - x if label == 0 and out else w
+
+
 def update_judge(case, got, solution):
-    expected = solution["perceptron_update"](case["w"].copy(), case["x"], int(case["label"]))
-    return compare_all(got, paths(expected))
+    w, history = case["w"].astype(float), []
+    for x, label in zip(case["xs"], case["labels"]):
+        w = np.asarray(solution["perceptron_update"](w.copy(), x, int(label)), dtype=float)
+        history.append(w)
+    return compare_all(got, {"out": np.array(history)})
 
 
 def _separable(rng, d, n=60):
@@ -79,7 +96,9 @@ def train_cases(rng):
 
 
 def train_judge(case, got, solution):
-    """Judged by behaviour: the returned weights classify separable data; XOR never converges."""
+    """Replayed: the perceptron rule from the given start over the given order of the samples
+    (``rng``'s first draws) must give the same weights and the same verdict; weights found any
+    other way (least squares, by hand) do not."""
     converged = scalar(got, "out.1")
     if converged is None:
         return ["`converged` (the second item returned) is missing or not one bool"]
@@ -87,19 +106,38 @@ def train_judge(case, got, solution):
     problem = real_array(got, "out.0", (d + 1,))
     if problem:
         return [problem]
-    if not bool(case["separable"]):
-        return ["reports convergence on data that no perceptron separates"] if converged else []
-    if not converged:
-        return ["did not converge on linearly separable data"]
-    predictions = solution["perceptron_predict"](got["out.0"].astype(float), case["X"])
-    wrong = int(np.sum(predictions != case["labels"]))
-    return (
-        [f"the returned weights misclassify {wrong} of {len(predictions)} inputs"] if wrong else []
+    w, done = solution["perceptron_train"](
+        case["X"], case["labels"], np.random.default_rng(int(case["seed"])),
+        max_epochs=int(case["max_epochs"]),
     )
+    problems = []
+    if bool(converged) != bool(done):
+        problems.append(
+            "reports convergence on data that no perceptron separates"
+            if converged
+            else "did not converge where the perceptron rule does"
+        )
+    if compare_all(got, {"out.0": w}, rtol=1e-9, atol=1e-9):
+        problems.append(
+            "the weights are not the ones the perceptron rule reaches from w = "
+            "rng.standard_normal(d + 1), visiting the inputs in the order rng.permutation(n) "
+            "in every epoch"
+        )
+    return problems
 
 
 PARTS = {
-    "test-affine": Part(affine_cases, affine_judge, visible=1),
-    "test-perceptron-update": Part(update_cases, update_judge, visible=3),
-    "test-perceptron-train": Part(train_cases, train_judge, visible=3),
+    "test-affine": Part(affine_cases, affine_judge, visible=1, may_use=MayUse(("affine",))),
+    "test-perceptron-update": Part(
+        update_cases,
+        update_judge,
+        visible=3,
+        may_use=MayUse(("perceptron_update",), frozenset({"perceptron_predict"})),
+    ),
+    "test-perceptron-train": Part(
+        train_cases,
+        train_judge,
+        visible=3,
+        may_use=MayUse(("perceptron_train",), frozenset({"perceptron_predict"})),
+    ),
 }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grading.parts import Part, compare_all, paths, same, scalar
+from grading.parts import MayUse, Part, compare_all, paths, same, scalar
 from lib.exercises.handin import normal
 
 GRADIENT = {"rtol": 1e-6, "atol": 1e-10}
@@ -49,12 +49,14 @@ def activation_cases(extreme: bool):
         Z[np.abs(Z) < 0.05] = 0.5
         visible = [{"dA": r1.standard_normal((5, 4)), "Z": Z}]
         hidden = []
-        for shape, scale in [((1, 1), 1.0), ((3, 7), 4.0), ((8, 2), 0.3)]:
+        for shape, scale in [((1, 2), 1.0), ((3, 7), 4.0), ((8, 2), 0.3)]:
             Z = rng.standard_normal(shape) * scale
             Z[np.abs(Z) < 0.01] = 0.1  # away from ReLU's kink
+            # both signs in every case: neither dA nor zeros passes ReLU's
+            Z.flat[0], Z.flat[-1] = -abs(Z.flat[0]), abs(Z.flat[-1])
             hidden.append({"dA": rng.standard_normal(shape), "Z": Z})
-        if extreme:  # exp(-z) overflows in a naive sigmoid
-            hidden.append({"dA": rng.standard_normal(4), "Z": [-800.0, 800.0, -1e4, 30.0]})
+        if extreme:  # exp(-z) overflows in a naive sigmoid; 2 and -1.5 keep the case nonzero
+            hidden.append({"dA": rng.standard_normal(5), "Z": [-800.0, 800.0, -1e4, 2.0, -1.5]})
         return visible + hidden
 
     return cases
@@ -157,18 +159,23 @@ def numerical_gradient_judge(case, got, solution):
 
 
 def check_layer_cases(rng):
-    # broken: 0 = your layer as it is, 1 = dW twice too large, 2 = dx negated and db zeroed
+    # broken: 0 = your layer as it is, 1 = dW twice too large, 2 = dx negated and db zeroed,
+    # 3 = your numerical_gradient's result 1.5 times too large (a check that works the
+    # gradients out by hand instead of by central differences does not notice)
+    # (every hidden case breaks something, each a different part: a report that never changes
+    # cannot pass them all; a right layer reported right is asked by the visible cases)
     return [
         {"seed": 0, "broken": 0},
         {"seed": 0, "broken": 1},
-        {"seed": int(rng.integers(1000)), "broken": 0},
+        {"seed": int(rng.integers(1000)), "broken": 1},
         {"seed": int(rng.integers(1000)), "broken": 2},
+        {"seed": int(rng.integers(1000)), "broken": 3},
     ]
 
 
 def check_layer_judge(case, got, solution):
     """The check must report tiny errors for a right layer and large ones where it is broken."""
-    broken = {0: set(), 1: {"dW"}, 2: {"dx", "db"}}[int(case["broken"])]
+    broken = {0: set(), 1: {"dW"}, 2: {"dx", "db"}, 3: {"dx", "dW", "db"}}[int(case["broken"])]
     problems = []
     for key in ("dx", "dW", "db"):
         error = scalar(got, f"out.{key}", kinds="fi")
@@ -218,10 +225,17 @@ def train_xor_judge(case, got, solution):
 
 
 def train_mnist_cases(rng):
-    return [{"seed": int(rng.integers(10_000))}]
+    # the first n training digits: a short run, then the whole training set
+    return [
+        {"seed": int(rng.integers(10_000)), "n": 640, "epochs": 2},
+        {"seed": int(rng.integers(10_000)), "n": 8000, "epochs": 5},
+    ]
 
 
 def train_mnist_judge(case, got, solution):
+    """Replayed: the instructor's SGD from the same start, on the same training digits, in the
+    same order, must give the returned parameters; on the whole training set the grader then
+    measures the test accuracy (the test digits never reach the student's code)."""
     problems = []
     for key, shape in [("W1", (None, 784)), ("b1", (None,)), ("W2", (10, None)), ("b2", (10,))]:
         value = got.get(f"out.{key}")
@@ -235,12 +249,22 @@ def train_mnist_judge(case, got, solution):
             problems.append(f"`{key}` is missing, or not a finite float array of shape {shape}")
     if problems:
         return problems
+    mnist, n = solution["MNIST"], int(case["n"])
+    reference = solution["train_mnist"](
+        mnist.X_train[:n].astype(np.float64),
+        mnist.t_train[:n],
+        int(case["seed"]),
+        int(case["epochs"]),
+    )
+    if compare_all(got, paths(reference), rtol=1e-6, atol=1e-8):
+        return [
+            "the parameters are not the ones SGD gives from init_two_layer(784, MNIST_HIDDEN, "
+            "10, default_rng(seed)) with batches of rng.permutation(n) and MNIST_LR"
+        ]
+    if n < len(mnist.X_train):
+        return []
     params = {k: got[f"out.{k}"] for k in ("W1", "b1", "W2", "b2")}
-    mnist = solution["MNIST"]
-    try:
-        accuracy = solution["two_layer_accuracy"](params, mnist.X_test, mnist.t_test)
-    except ValueError:
-        return ["the parameters' shapes do not fit together"]
+    accuracy = solution["two_layer_accuracy"](params, mnist.X_test, mnist.t_test)
     return [] if accuracy >= 0.90 else [f"test accuracy {accuracy:.1%}; at least 90% is needed"]
 
 
@@ -291,7 +315,8 @@ def broken_cases(rng):
             [int(rng.integers(2, 5))] + [int(rng.integers(3, 6)) for _ in range(depth - 1)] + [3]
         )
         case = _deep_case(rng, sizes, int(rng.integers(3, 7)))
-        case["broken"], case["how"] = int(rng.integers(depth)), int(rng.integers(3))
+        # never the first layer: an answer of 0 (or any one index) cannot pass every case
+        case["broken"], case["how"] = int(rng.integers(1, depth)), int(rng.integers(3))
         cases.append(case)
     return cases
 
@@ -303,23 +328,73 @@ def broken_judge(case, got, solution):
     return [] if found == int(case["broken"]) else ["named the wrong layer"]
 
 
+def _may_use(function: str, *given: str) -> MayUse:
+    return MayUse((function,), frozenset(given))
+
+
+XOR_GIVEN = ("init_two_layer", "two_layer_forward", "two_layer_accuracy", "softmax_ce_loss")
+XOR_GIVEN += ("X_XOR", "T_XOR", "XOR_HIDDEN", "XOR_LR")
+# the network's given pieces, harmless where the test digits are out of reach (no `MNIST`)
+NETWORK_GIVEN = ("init_two_layer", "two_layer_forward", "two_layer_accuracy", "softmax_ce_loss")
+MNIST_GIVEN = NETWORK_GIVEN + ("MNIST_HIDDEN", "MNIST_EPOCHS", "MNIST_BATCH", "MNIST_LR")
+
 PARTS = {
-    "test-linear-backward": Part(linear_cases, linear_judge, visible=1),
+    "test-linear-backward": Part(
+        linear_cases, linear_judge, visible=1, may_use=_may_use("linear_backward")
+    ),
     "test-sigmoid-backward": Part(
-        activation_cases(True), activation_judge("sigmoid_backward"), visible=1
+        activation_cases(True),
+        activation_judge("sigmoid_backward"),
+        visible=1,
+        may_use=_may_use("sigmoid_backward"),
     ),
     "test-relu-backward": Part(
-        activation_cases(False), activation_judge("relu_backward"), visible=1
+        activation_cases(False),
+        activation_judge("relu_backward"),
+        visible=1,
+        may_use=_may_use("relu_backward"),
     ),
     "test-tanh-backward": Part(
-        activation_cases(False), activation_judge("tanh_backward"), visible=1
+        activation_cases(False),
+        activation_judge("tanh_backward"),
+        visible=1,
+        may_use=_may_use("tanh_backward"),
     ),
-    "test-softmax-ce-backward": Part(softmax_ce_cases, softmax_ce_judge, visible=2),
-    "test-two-layer-backward": Part(two_layer_cases, two_layer_judge, visible=1),
-    "test-numerical-gradient": Part(numerical_gradient_cases, numerical_gradient_judge, visible=1),
-    "test-check-linear-layer": Part(check_layer_cases, check_layer_judge, visible=2),
-    "test-train-xor": Part(train_xor_cases, train_xor_judge, visible=1),
-    "test-train-mnist": Part(train_mnist_cases, train_mnist_judge),
-    "test-deep-backward": Part(deep_cases, deep_judge),
-    "test-find-broken-layer": Part(broken_cases, broken_judge),
+    "test-softmax-ce-backward": Part(
+        softmax_ce_cases, softmax_ce_judge, visible=2, may_use=_may_use("softmax_ce_backward")
+    ),
+    "test-two-layer-backward": Part(
+        two_layer_cases,
+        two_layer_judge,
+        visible=1,
+        may_use=_may_use("two_layer_loss_and_grads", "two_layer_forward", "softmax_ce_loss"),
+    ),
+    "test-numerical-gradient": Part(
+        numerical_gradient_cases,
+        numerical_gradient_judge,
+        visible=1,
+        may_use=_may_use("numerical_gradient"),
+    ),
+    "test-check-linear-layer": Part(
+        check_layer_cases,
+        check_layer_judge,
+        visible=2,
+        may_use=_may_use("check_linear_layer", "relative_error"),
+    ),
+    "test-train-xor": Part(
+        train_xor_cases, train_xor_judge, visible=1, may_use=_may_use("train_xor", *XOR_GIVEN)
+    ),
+    "test-train-mnist": Part(
+        train_mnist_cases, train_mnist_judge, may_use=_may_use("train_mnist", *MNIST_GIVEN)
+    ),
+    "test-deep-backward": Part(
+        deep_cases,
+        deep_judge,
+        may_use=_may_use("deep_loss_and_grads", "softmax_ce_loss", "init_deep"),
+    ),
+    "test-find-broken-layer": Part(
+        broken_cases,
+        broken_judge,
+        may_use=_may_use("find_broken_layer", "relative_error"),
+    ),
 }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grading.parts import Part, scalar
+from grading.parts import MayUse, Part, scalar
 
 # functions of part 1 as NumPy expressions in x: the test cell evaluates the same text
 FUNCTIONS = ["np.sin(2 * np.pi * x)", "x ** 2", "np.abs(x - 0.3)", "np.cos(3 * x) + 2",
@@ -81,14 +81,35 @@ def regions_cases(rng):
     ]
     hidden = []
     for d, widths in [(1, [5]), (2, [8, 8]), (3, [6, 6, 6]), (2, [int(rng.integers(3, 12))] * 4)]:
-        hidden.append(
-            _case(
-                _random_layers(rng, [d] + widths + [1]),
-                rng.standard_normal(d) * 3,
-                rng.standard_normal(d) * 3,
-            )
-        )
-    return visible + hidden
+        x0, x1 = rng.standard_normal(d) * 3, rng.standard_normal(d) * 3
+        layers = _random_layers(rng, [d] + widths + [1])
+        hidden.append(_case(_with_narrow_pair(rng, layers, x0, x1), x0, x1))
+    return visible + hidden + [_narrow_regions(rng, d) for d in (1, 3)]
+
+
+def _with_narrow_pair(rng, layers, x0, x1, gap=1e-8):
+    """The layers with two more first-layer units, switching along the segment ``gap`` apart
+    (a region no grid of samples finds), feeding the next layer through new random weights."""
+    (W, b), (W2, b2), rest = layers[0], layers[1], layers[2:]
+    row = rng.standard_normal(W.shape[1])
+    row *= 1.0 / max(abs(row @ (x1 - x0)), 1e-3)  # crosses the segment at a clear angle
+    s = float(rng.uniform(0.2, 0.8)) + gap * np.arange(2)
+    W = np.vstack([W, row, -row])
+    b = np.concatenate([b, -(row @ x0 + s * (row @ (x1 - x0))) * np.array([1.0, -1.0])])
+    W2 = np.hstack([W2, rng.standard_normal((W2.shape[0], 2))])
+    return [(W, b), (W2, b2), *rest]
+
+
+def _narrow_regions(rng, d, gap=1e-8):
+    """A network whose first-layer units switch along the segment at points ``gap`` apart: far
+    closer than any grid of samples along it can resolve (only the switching points count)."""
+    m = int(rng.integers(3, 8))
+    x0, x1 = rng.standard_normal(d), rng.standard_normal(d)
+    s = float(rng.uniform(0.2, 0.8)) + gap * np.arange(m)  # where unit j switches
+    W = rng.standard_normal((m, d))
+    W[np.abs(W @ (x1 - x0)) < 0.5] += 1.0  # every unit crosses the segment at a clear angle
+    b = -(W @ x0 + s * (W @ (x1 - x0)))
+    return _case([(W, b), (rng.standard_normal((1, m)), rng.standard_normal(1))], x0, x1)
 
 
 def regions_judge(case, got, solution):
@@ -101,17 +122,17 @@ def regions_judge(case, got, solution):
 
 
 def tent_cases(rng):
-    return [{"L": 1}, {"L": 2}] + [{"L": int(L)} for L in (3, 5, 9, int(rng.integers(4, 8)))]
+    return [{"q": 1}, {"q": 2}] + [{"q": int(q)} for q in (3, 5, 9, int(rng.integers(4, 8)))]
 
 
-def _tent(x, L):
-    for _ in range(L):
+def _tent(x, q):
+    for _ in range(q):
         x = np.minimum(2 * x, 2 - 2 * x)
     return x
 
 
 def tent_judge(case, got, solution):
-    L = int(case["L"])
+    q = int(case["q"])
     layers = []
     while f"out.{len(layers)}.0" in got:
         prefix = f"out.{len(layers)}"
@@ -129,23 +150,38 @@ def tent_judge(case, got, solution):
         layers.append((W.astype(float), b.astype(float)))
     if not layers:
         return ["tent_network should return a list of (W, b) pairs"]
-    if len(layers) > L + 1:
-        return [f"{len(layers)} layers; at most {L + 1} are allowed"]
+    if len(layers) > q + 1:
+        return [f"{len(layers)} layers; at most {q + 1} are allowed"]
     widths = [W.shape[0] for W, _ in layers[:-1]]
     if any(w > 3 for w in widths):
         return ["a hidden layer has more than 3 units; at most 3 are allowed"]
-    x = np.linspace(0, 1, 2**L * 16 + 1)
+    x = np.linspace(0, 1, 2**q * 16 + 1)
     try:
         y = solution["relu_network"](layers, x.reshape(-1, 1))
     except ValueError:
         return ["the layers' shapes do not fit together (input and output of size 1)"]
-    if y.shape != (x.size, 1) or not np.allclose(y.ravel(), _tent(x, L), rtol=0, atol=1e-9):
-        return [f"the network does not compute the tent map composed {L} times on [0, 1]"]
+    if y.shape != (x.size, 1) or not np.allclose(y.ravel(), _tent(x, q), rtol=0, atol=1e-9):
+        return [f"the network does not compute the tent map composed {q} times on [0, 1]"]
     return []
 
 
 PARTS = {
-    "test-bump-network": Part(bump_cases, bump_judge, visible=1),
-    "test-count-regions": Part(regions_cases, regions_judge, visible=3),
-    "test-tent-network": Part(tent_cases, tent_judge, visible=2),
+    "test-bump-network": Part(
+        bump_cases,
+        bump_judge,
+        visible=1,
+        may_use=MayUse(("bump_network",), frozenset({"evaluate_shallow"})),
+    ),
+    "test-count-regions": Part(
+        regions_cases,
+        regions_judge,
+        visible=3,
+        may_use=MayUse(("count_regions_on_line",), frozenset({"relu_network"})),
+    ),
+    "test-tent-network": Part(
+        tent_cases,
+        tent_judge,
+        visible=2,
+        may_use=MayUse(("tent_network",), frozenset({"relu_network"})),
+    ),
 }

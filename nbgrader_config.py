@@ -97,6 +97,11 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
+# -- the hidden inputs' seeds: ONE secret (grading/course_secret.py). By default the first grading
+#    run writes a random one into course_secret beside gradebook.db (mode 0600, git-ignored; back
+#    it up with the grade book: without it a re-grade draws other inputs). To choose it instead:
+#    c.CourseSecret.secret = "<random, 16+ characters>". A public one (the course id) is refused.
+
 # -- the sandbox: every submission's kernel runs in bubblewrap (grading/sandbox.py) ---------------
 # SandboxedExecute (above, in place of ResilientExecute) runs each kernel with only the Python
 # environment, lib/ (read-only) and its own autograded folder (writable); no network, no course

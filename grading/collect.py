@@ -14,8 +14,10 @@ route writes one:
 
 What arrives is compared with what ``submitted/`` holds: the same files change nothing; different
 files that arrived later replace it (a resubmission, graded again by ``make autograde``); different
-files that arrived earlier are refused with a warning. Every version that arrives is also kept in
-``arrivals/<student>/<assignment>/<arrival time>/``, so nothing a student handed in is lost.
+files that arrived earlier, or with the same time, are refused with a warning. Every version that
+arrives is also kept in ``arrivals/<student>/<assignment>/<arrival time>/`` (``<arrival time>-2``,
+``-3``, ... for other versions with the same time, to the second), so nothing a student handed in
+is lost.
 
 Only plain files are taken (``grading.kernel_boundary``): a symbolic link, a FIFO, a device or a
 hard link in a collected folder is neither followed nor copied, and the line printed for that
@@ -96,16 +98,21 @@ def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
     if dest.is_dir() and _files(dest):
         if same_files(incoming, _original(root, student, assignment, dest)):
             return f"{student}/{assignment}: unchanged"
-    kept = root / "arrivals" / student / assignment / when.strftime("%Y-%m-%dT%H%M%SZ")
-    if not kept.exists():
-        write_files(kept, files)
-        write_timestamp(kept, when)
+    kept = keep_arrival(root, student, assignment, files, when)
     if dest.is_dir() and _files(dest):
-        if previous is not None and when <= previous:
+        if previous is not None and when == previous:
+            return (
+                f"{student}/{assignment}: WARNING: refused a different version stamped with the "
+                f"same time as the one in submitted/ ({when:%Y-%m-%d %H:%M:%S} UTC; times are "
+                f"kept to the second, an LMS zip's to two seconds), so which came last cannot be "
+                f"told; the one in submitted/ stays, this one is kept in {kept.relative_to(root)}"
+                f"{ignored}"
+            )
+        if previous is not None and when < previous:
             return (
                 f"{student}/{assignment}: WARNING: refused a different version that arrived "
-                f"{when:%Y-%m-%d %H:%M} UTC, not after the one in submitted/ "
-                f"({previous:%Y-%m-%d %H:%M} UTC); it is kept in {kept.relative_to(root)}"
+                f"{when:%Y-%m-%d %H:%M:%S} UTC, before the one in submitted/ "
+                f"({previous:%Y-%m-%d %H:%M:%S} UTC); it is kept in {kept.relative_to(root)}"
                 f"{ignored}"
             )
         what = "resubmitted"
@@ -120,14 +127,47 @@ def arrive(root: Path, student: str, assignment: str, incoming: Path) -> str:
     return f"{student}/{assignment}: {what}, arrived {when:%Y-%m-%d %H:%M} UTC{ignored}"
 
 
+def _arrival_folders(root: Path, student: str, assignment: str, when: dt.datetime):
+    """``arrivals/<student>/<assignment>/<time>``, then ``<time>-2``, ``<time>-3``, ...: one
+    folder per version that arrived with that time (to the second), existing or not."""
+    base = root / "arrivals" / student / assignment / when.strftime("%Y-%m-%dT%H%M%SZ")
+    yield base
+    n = 2
+    while True:
+        yield base.with_name(f"{base.name}-{n}")
+        n += 1
+
+
+def keep_arrival(root: Path, student: str, assignment: str, files: dict,
+                 when: dt.datetime) -> Path:
+    """The folder of ``arrivals/`` that holds this version (``files``: its plain files, as
+    ``_plain`` reads them): the one that already holds the same files, else a new one. Two
+    different versions with the same time (to the second) get two folders, so no version is ever
+    lost."""
+    wanted = {k: v[0] for k, v in files.items()}
+    for kept in _arrival_folders(root, student, assignment, when):
+        if not kept.exists():
+            write_files(kept, files)
+            write_timestamp(kept, when)
+            return kept
+        if {k: v[0] for k, v in _plain(kept)[0].items()} == wanted:
+            return kept
+
+
 def _original(root: Path, student: str, assignment: str, dest: Path) -> Path:
     """What arrived for the submission now in ``dest`` (``make autograde`` may have added files to
-    ``dest``: a notebook copied under its right name), or ``dest`` itself if it came another way."""
+    ``dest``: a notebook copied under its right name), or ``dest`` itself if it came another way.
+
+    Of the versions kept with ``dest``'s time, the one whose every file ``dest`` holds unchanged.
+    """
     when = read_timestamp(dest)
     if when is not None:
-        kept = root / "arrivals" / student / assignment / when.strftime("%Y-%m-%dT%H%M%SZ")
-        if kept.is_dir():
-            return kept
+        for kept in _arrival_folders(root, student, assignment, when):
+            if not kept.is_dir():
+                break
+            held = {k: v[0] for k, v in _plain(dest)[0].items()}
+            if all(held.get(k) == v[0] for k, v in _plain(kept)[0].items()):
+                return kept
     return dest
 
 

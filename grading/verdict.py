@@ -2,7 +2,8 @@
 
 Autograde, before executing (``HiddenInputs``): each graded test cell's hand-out line
 ``handin.cases("<grade_id>")`` gets the inputs of that part, drawn here with a seed made from the
-student, the assignment and the part (a re-grade draws the same ones).
+course's secret (``grading.course_secret``), the student, the assignment and the part (a re-grade
+draws the same ones).
 
 Autograde, right after executing (``VerdictOutside``): the values the kernel handed out (see
 ``lib/exercises/handin.py``) are decoded as plain arrays, checked (dtype, shape, finite) and
@@ -33,8 +34,9 @@ import numpy as np
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Unicode
+from traitlets import Bool
 
+from grading.course_secret import CourseSecret
 from grading.kernel_boundary import read_plain, reference_notebook
 from grading.notes import add_notes
 from grading.own_work import describe, read
@@ -67,15 +69,15 @@ def part_inputs(part: Part, seed: int) -> tuple[str, list[dict[str, np.ndarray]]
 class _CoursePreprocessor(NbGraderPreprocessor):
     """What both preprocessors need to know about the course being graded."""
 
-    salt = Unicode("", help="Mixed into the seeds of the hidden inputs (default: the course id). "
-                   "Keep it private to make the inputs unpredictable.").tag(config=True)
-
     def _setup(self, resources):
         info = resources["nbgrader"]
         self._assignment, self._student = info["assignment"], info["student"]
         self._notebook = info["notebook"]
         self._parts = PARTS.get(self._assignment, {})
-        self._salt = self.salt or str(self.config.CourseDirectory.get("course_id", "course"))
+        # one secret seeds every hidden input, here and in HiddenInputs (grading.course_secret)
+        course = self.config.CourseDirectory
+        root = course.root if "root" in course else os.getcwd()
+        self._salt = CourseSecret(parent=self).value(root, str(course.get("course_id", "")))
 
     def _seed(self, grade_id):
         return draw_seed(self._salt, self._assignment, self._student, grade_id)

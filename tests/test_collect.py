@@ -57,6 +57,51 @@ def test_arrivals_are_timed_resubmissions_replace_and_earlier_versions_are_refus
     assert kept == ["2027-02-01T120000Z", "2027-02-01T130000Z", "2027-02-01T170000Z"]
 
 
+def test_two_versions_within_one_second_are_both_kept_and_the_message_says_where(tmp_path):
+    """Times are kept to the second (an LMS zip's to two seconds): a second, different version
+    with the same time is refused, and kept under a name of its own that the message gives."""
+    root, t0 = tmp_path / "course", dt.datetime(2027, 2, 1, 12, 0, 0, tzinfo=UTC)
+    assert "new" in arrive(root, "ann", "ex", version(tmp_path / "in1", "first", t0))
+    submitted = root / "submitted" / "ann" / "ex"
+    # saved 0.4 s later: the same second
+    line = arrive(root, "ann", "ex", version(tmp_path / "in2", "second", t0.replace(
+        microsecond=400_000)))
+    assert "WARNING: refused" in line and "same time" in line, line
+    assert (submitted / "ex.ipynb").read_text() == "first"
+    where = line.rsplit("kept in ", 1)[1]
+    assert (root / where / "ex.ipynb").read_text() == "second", line
+    # a third version of the same second, and the second one again: three versions, three folders
+    third = arrive(root, "ann", "ex", version(tmp_path / "in3", "third", t0))
+    assert (root / third.rsplit("kept in ", 1)[1] / "ex.ipynb").read_text() == "third"
+    again = arrive(root, "ann", "ex", version(tmp_path / "in4", "second", t0))
+    assert again.rsplit("kept in ", 1)[1] == where
+    folders = sorted((root / "arrivals" / "ann" / "ex").iterdir())
+    assert [p.name for p in folders] == [
+        "2027-02-01T120000Z", "2027-02-01T120000Z-2", "2027-02-01T120000Z-3"]
+    assert sorted((p / "ex.ipynb").read_text() for p in folders) == ["first", "second", "third"]
+    assert all(read_timestamp(p) == t0 for p in folders)
+    # the version in submitted/ is still recognised whichever folder holds it: the first again
+    # changes nothing, a later version replaces it
+    assert arrive(root, "ann", "ex", version(tmp_path / "in5", "first", t0)) == "ann/ex: unchanged"
+    assert "resubmitted" in arrive(
+        root, "ann", "ex", version(tmp_path / "in6", "second", t0 + dt.timedelta(seconds=2)))
+    assert (submitted / "ex.ipynb").read_text() == "second"
+    assert arrive(root, "ann", "ex", version(tmp_path / "in7", "second", t0 + dt.timedelta(
+        seconds=2))) == "ann/ex: unchanged"
+
+
+def test_a_version_in_submitted_with_the_same_time_as_several_arrivals_is_found(tmp_path):
+    """The second of two same-second versions taken by hand into submitted/ (what the refusal
+    leaves to the instructor) is recognised as that arrival, not as a change."""
+    root, t0 = tmp_path / "course", dt.datetime(2027, 2, 1, 12, 0, 0, tzinfo=UTC)
+    arrive(root, "ann", "ex", version(tmp_path / "in1", "first", t0))
+    line = arrive(root, "ann", "ex", version(tmp_path / "in2", "second", t0))
+    submitted = root / "submitted" / "ann" / "ex"
+    (submitted / "ex.ipynb").write_text((root / line.rsplit("kept in ", 1)[1] / "ex.ipynb")
+                                        .read_text())
+    assert arrive(root, "ann", "ex", version(tmp_path / "in3", "second", t0)) == "ann/ex: unchanged"
+
+
 def test_a_folder_with_its_own_timestamp_keeps_it(tmp_path):
     folder = version(tmp_path / "in", "x", dt.datetime(2027, 1, 1, tzinfo=UTC))
     # the exchange's format

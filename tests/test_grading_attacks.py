@@ -29,6 +29,8 @@ from nbgrader_course import (
 )
 from notebook_runner import ROOT
 
+from grading.course_secret import read_or_create
+
 pytestmark = pytest.mark.slow
 
 A1, A2, A3, A4 = ASSIGNMENTS
@@ -360,6 +362,7 @@ def course(tmp_path_factory):
             exclude=("submitted", "autograded", "gradebook.db", "feedback", ".ipynb_checkpoints"),
         ),
     }
+    read_or_create(course)      # the course secret, made before grading: a change to it shows
     before = {name: digest() for name, digest in watched.items()}
     # exercise 2's tampering batch with the static reading of the code OFF: the verdict alone
     nbgrader(

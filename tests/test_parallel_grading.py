@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader_course import A1, ALL_01, BROKEN_01, auto_score, fill, nbgrader, submit
 from notebook_runner import ROOT
@@ -113,6 +115,9 @@ def graded(tmp_path_factory, postgres, cluster):
     nbgrader(sequential, "autograde", A1)
     parallel = tmp_path_factory.mktemp("parallel")
     build_class(parallel, db_url)
+    # the same course secret: the workers must seed with it (sent by the coordinator), so every
+    # student's hidden inputs are the plain run's
+    shutil.copy2(sequential / "course_secret", parallel / "course_secret")
     killer = WorkerKiller(cluster.scheduler_address, "slow")
     killer.start()
     log = io.StringIO()
@@ -142,6 +147,22 @@ def test_scores_equal_plain_nbgraders_and_the_sources_points(graded):
     assert parallel == {student: points for student, (_, points) in CLASS.items()}
     for student in CLASS:   # the graded notebooks are in place, as nbgrader leaves them
         assert (graded["parallel"] / "autograded" / student / A1 / f"{A1}.ipynb").is_file()
+
+
+def test_the_workers_seed_with_the_coordinators_secret(graded):
+    """Each worker grades in a scratch course without the secret's file: the hidden inputs it
+    filled in must be the ones plain nbgrader drew with the course's secret."""
+    filled = re.compile(r'handin\.cases\("[\w-]+", "[^"]*"\)')
+
+    def inputs(course, student):
+        path = course / "autograded" / student / A1 / f"{A1}.ipynb"
+        return [m[0] for cell in nbformat.read(path, 4).cells for m in filled.finditer(cell.source)]
+
+    for student in ("full", "slow", "blank"):
+        got = inputs(graded["parallel"], student)
+        assert got and got == inputs(graded["sequential"], student), student
+    assert sorted(p.name for p in graded["parallel"].iterdir() if "secret" in p.name) == [
+        "course_secret"]
 
 
 def test_progress_is_one_line_per_submission_without_carriage_returns(graded):

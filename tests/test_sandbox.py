@@ -30,6 +30,8 @@ from nbgrader_course import ASSIGNMENTS, ENV, fill, nbgrader, points, submit
 from notebook_runner import ROOT
 from solution_leaks import read_secrets
 
+from grading.course_secret import read_or_create
+
 pytestmark = pytest.mark.slow
 
 A1 = "01_neurons_perceptron"
@@ -295,6 +297,8 @@ def attacked(tmp_path_factory):
     submit(course, "blank", A1, fill(course, A1, ids=[]))
     for student in ATTACKS:
         submit(course, student, A1, attack_submission(course, student, port=server.port, home=home))
+    # the course secret is made before grading, so that a change to it shows
+    read_or_create(course)
     course_before = files_hash(course, home)
     repo_before = repository_hash()
     # RLIMIT_NPROC counts every process of a uid on the machine: a uid of the batch's own keeps

@@ -6,7 +6,10 @@ sandbox), ``make hub-feedback``, ``make export``. Each student is an ordinary us
 ``useradd``, with their own home and their own ``~/.jupyter/nbgrader_config.py`` naming the
 exchange, and runs nbgrader's student commands as themselves: ``fetch_assignment``, an edit of the
 notebook, ``submit``, ``fetch_feedback``. Two students: one hands in every answer, one the first
-part only, and then submits a blank notebook under the first student's name.
+part only, and then submits his notebook under the first student's name; a third, on the roster,
+hands in nothing. Exercise 2 is released for the book but never set (no due date, no
+submission): nobody misses it. Every instructor command runs with an ``npm`` that fails first on
+the PATH: feedback needs neither npm nor the network.
 
 Expected points come from the sources' cell metadata, never from the grader's output.
 """
@@ -33,7 +36,7 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="making Unix users needs root"),
 ]
 
-A1 = "01_neurons_perceptron"
+A1, A2 = "01_neurons_perceptron", "02_losses_softmax"
 COURSE_ID = "shallow-to-deep"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 NBGRADER = ROOT / ".venv" / "bin" / "nbgrader"
@@ -53,9 +56,15 @@ nbformat.write(nb, path)
 
 
 def make(course: Path, target: str, *args: str) -> str:
+    no_npm = course.parent / "no-npm"
+    if not (no_npm / "npm").exists():
+        no_npm.mkdir(exist_ok=True)
+        (no_npm / "npm").write_text("#!/bin/sh\necho 'npm: not available here' >&2\nexit 127\n")
+        (no_npm / "npm").chmod(0o755)
     result = subprocess.run(
         ["make", "--no-print-directory", "-C", str(ROOT), target, f"COURSE={course}", *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800,
+        env=dict(os.environ, PATH=f"{no_npm}:{os.environ['PATH']}"),
     )
     assert result.returncode == 0, f"make {target} failed:\n{result.stdout[-6000:]}"
     return result.stdout
@@ -133,10 +142,11 @@ def test_a_term_through_the_exchange(tmp_path, hub):
     shutil.copy(ROOT / "nbgrader_config.py", course)
     (course / "deadlines.toml").write_text(f"{A1} = 2099-01-01T12:00:00Z\n")
     (tmp_path / "students.csv").write_text(
-        f"id,first_name,last_name,email\n{alice.name},A,A,a@x.org\n{bob.name},B,B,b@x.org\n")
+        f"id,first_name,last_name,email\n{alice.name},A,A,a@x.org\n{bob.name},B,B,b@x.org\n"
+        "carol,C,C,c@x.org\n")
     hub_args = (f"ASSIGNMENT={A1}", f"EXCHANGE={exchange}")
 
-    make(course, "release", f"ASSIGNMENT={A1}")
+    make(course, "release", f"ASSIGNMENT={A1} {A2}")
     make(course, "roster", f"ROSTER={tmp_path / 'students.csv'}")
     out = make(course, "hub-release", *hub_args)
     assert f"{A1}: released to {exchange}" in out
@@ -194,6 +204,8 @@ def test_a_term_through_the_exchange(tmp_path, hub):
         fetched = list((student.home / A1 / "feedback").glob("*/*.html"))
         assert len(fetched) == 1, fetched       # their own page, and only it
         pages[student.name] = fetched[0].read_text(encoding="utf-8")
+    from grading.feedback import MATHJAX
+    assert "node_modules" not in str(MATHJAX)
     for student, score in ((alice, points(A1)), (bob, points(A1, ["test-affine"]))):
         html = pages[student.name]
         assert 'src="mathjax/' not in html and "MathJax" in html, "the page needs MathJax beside it"
@@ -201,10 +213,16 @@ def test_a_term_through_the_exchange(tmp_path, hub):
         assert f"{A1} (Score: {score:.1f} / {points(A1):.1f})" in text, text[:400]
         assert "No response." not in text
 
-    make(course, "export", f"ASSIGNMENT={A1}")
+    # the export: exercise 1, set and due; exercise 2 was never set, so nobody misses it
+    out = make(course, "export")
+    assert "2 graded, 0 awaiting hand grading, 1 missing" in out, out
     rows = list(csv.DictReader((course / "grades.csv").open()))
-    assert {(r["student_id"], r["assignment"], float(r["score"])) for r in rows} == {
-        (alice.name, A1, points(A1)), (bob.name, A1, points(A1, ["test-affine"]))}
+    assert {(r["student_id"], r["assignment"], r["status"], r["score"]) for r in rows} == {
+        (alice.name, A1, "graded", str(points(A1))),
+        (bob.name, A1, "graded", str(points(A1, ["test-affine"]))),
+        ("carol", A1, "missing", "")}
+    make(course, "export", f"ASSIGNMENT={A2}")
+    assert list(csv.DictReader((course / "grades.csv").open())) == []
 
 
 def document_text_of(html: str, path: Path) -> str:

@@ -127,8 +127,8 @@ ifdef EXCHANGE
 export NN_COURSE_EXCHANGE := $(abspath $(EXCHANGE))
 endif
 
-# The course's home, the one setting of a fork (README "Teach this course"): repository.url in
-# _config.yml, and the README's badges derived from it.
+# The course's home, the one setting of an instructor's copy (README "Teach this course"):
+# repository.url in _config.yml, and the README's badges derived from it.
 home: $(STAMP)
 	@test -n "$(URL)" || { echo "usage: make home URL=https://github.com/<owner>/<name>"; exit 2; }
 	$(PY) -m book_ext.course_home "$(URL)"

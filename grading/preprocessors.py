@@ -27,7 +27,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
-from traitlets import Unicode
+from traitlets import List, Unicode
 
 from grading.notes import add_notes
 
@@ -316,7 +316,20 @@ def consequence_notes(nb) -> list[str]:
     return notes
 
 
-class HideHiddenTests(NbGraderPreprocessor):
+class FeedbackPreprocessor(NbGraderPreprocessor):
+    """A preprocessor of feedback pages. nbconvert's HTML exporter configures
+    ``NbConvertBase.display_data_priority`` for every preprocessor it runs, and nbgrader's base
+    class redeclares that trait as not configurable, so traitlets warned "Config option
+    `display_data_priority` not recognized" for each of ours on every page (nbgrader's own
+    GetGrades declares it configurable, as here)."""
+
+    display_data_priority = List(
+        ["text/html", "application/pdf", "text/latex", "image/svg+xml", "image/png", "image/jpeg",
+         "text/plain"]
+    ).tag(config=True)
+
+
+class HideHiddenTests(FeedbackPreprocessor):
     """Remove hidden tests from feedback: their code, and the traceback lines that could show it."""
 
     begin = Unicode("BEGIN HIDDEN TESTS").tag(config=True)

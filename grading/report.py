@@ -8,6 +8,11 @@ One row per student of the gradebook and assignment, with a status that never hi
 * ``awaiting hand grading``  -- graded automatically, but a part waits for a person (named);
 * ``graded``                 -- final.
 
+Only assignments that were set are listed: with a due date (``deadlines.toml``) or at least one
+submission; one released for the book but never set for the class has no row, and nobody is
+*missing* it. A written part left blank scored 0 without a person (nbgrader's rule) and is listed
+among the parts that lost points as "<part> (left blank)", as on the feedback page.
+
 ``GradesExport`` is the same table as nbgrader's export plug-in (``make export`` writes
 ``grades.csv``): nbgrader's columns plus ``status``, ``hours_late``, ``awaiting_hand_grading``
 and ``failing_parts``; a missing submission has an empty score, which an LMS reads as missing.
@@ -23,6 +28,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 
+from grading.feedback import LEFT_BLANK, left_blank
 from grading.part_names import source_part_names
 
 MISSING, AWAITING, GRADED = "missing", "awaiting hand grading", "graded"
@@ -54,6 +60,8 @@ def standings(
     for assignment in gb.assignments:
         if assignments and assignment.name not in assignments:
             continue
+        if not was_set(gb, assignment):
+            continue
         names = source_part_names(root, assignment.name, source_dir)
         for student in gb.students:
             if students and student.id not in students:
@@ -67,7 +75,8 @@ def standings(
                 continue
             grades = [g for nb in sub.notebooks for g in nb.grades]
             awaiting = [names.get(g.name, g.name) for g in grades if g.needs_manual_grade]
-            failing = [names.get(g.name, g.name) for g in grades
+            failing = [names.get(g.name, g.name) + (f" ({LEFT_BLANK})" if left_blank(g) else "")
+                       for g in grades
                        if not g.needs_manual_grade and (g.score or 0.0) < g.max_score]
             penalty = sub.late_submission_penalty or 0.0
             rows.append(
@@ -86,6 +95,11 @@ def standings(
                 )
             )
     return rows
+
+
+def was_set(gb: Gradebook, assignment) -> bool:
+    """Was ``assignment`` set for the class: a due date, or anything handed in?"""
+    return assignment.duedate is not None or bool(gb.assignment_submissions(assignment.name))
 
 
 def table(rows: list[Standing]) -> str:

@@ -17,6 +17,8 @@ from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from grading.preprocessors import FeedbackPreprocessor
+
 RUBRIC_KEY = "grader_only"
 RUBRIC_TITLE = "**For the grader only** (model answer and rubric; not in the student's feedback)"
 _REGION = re.compile(r"### BEGIN SOLUTION\s*\n(.*?)\n\s*### END SOLUTION", re.DOTALL)
@@ -69,7 +71,7 @@ class ShowRubric(NbGraderPreprocessor):
         return nb, resources
 
 
-class HideRubric(NbGraderPreprocessor):
+class HideRubric(FeedbackPreprocessor):
     """Feedback: remove the grader-only cells."""
 
     def preprocess(self, nb, resources):

@@ -1,12 +1,16 @@
-"""The course as an instructor adopts it: forked, its one setting changed, released and built.
+"""The course as an instructor adopts it: a private copy, its one setting changed, released,
+pushed and built.
 
-The repository's files (tracked, and new ones not ignored) are copied into
-``$BOOK_OUT/_build/course-fork/``, then the README's commands ("Teach this course") run there:
-``make home URL=<FORK_URL>`` (the one setting), ``make release`` and ``make book``. The
-fork shares the repository's ``.venv`` and ``node_modules`` (linked: installing them again
-would take minutes, and proves nothing about the setting) and starts from a copy of its
-jupyter-cache, so the build renders what the repository's build executed. One build per pytest
-run, whatever the number of xdist workers (a lock, and a stamp naming the run).
+The README's commands ("Teach this course") run in ``$BOOK_OUT/_build/course-fork/``: the
+repository is cloned there (``git clone``; then the working tree's files, tracked and new ones not
+ignored, are copied over the clone, so the copy is of what is being tested), its ``origin`` is
+set to a new bare repository standing for the instructor's private one
+(``$BOOK_OUT/_build/course-private.git``), the clone is pushed there, then ``make home
+URL=<FORK_URL>`` (the one setting), ``make release``, a commit of everything and a push, and
+``make book``. The fork shares the repository's ``.venv`` and ``node_modules`` (linked:
+installing them again would take minutes, and proves nothing about the setting) and starts from
+a copy of its jupyter-cache, so the build renders what the repository's build executed. One
+build per pytest run, whatever the number of xdist workers (a lock, and a stamp naming the run).
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from notebook_runner import BOOK_OUT, ROOT
 FORK_URL = "https://github.com/teacher-example/nn-term-2027"
 FORK_SITE = "https://teacher-example.github.io/nn-term-2027/"
 FORK = BOOK_OUT / "_build" / "course-fork"
+PRIVATE = BOOK_OUT / "_build" / "course-private.git"   # stands for the private GitHub repository
 RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
 
 
@@ -57,22 +62,62 @@ def _make(target: str, fork: Path) -> subprocess.CompletedProcess:
     )
 
 
-def _fork_and_build() -> Fork:
-    old_url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    if FORK.exists():
-        shutil.rmtree(FORK)
+def _git(*args: str, cwd: Path = FORK) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def _private_copy() -> str:
+    """Clone the course and push it to a new private repository, as the README says; the log."""
+    for old in (FORK, PRIVATE):
+        if old.exists():
+            shutil.rmtree(old)
+    head = _git("rev-parse", "HEAD", cwd=ROOT).strip()
+    _git("clone", "--quiet", "--no-checkout", str(ROOT), str(FORK), cwd=ROOT)
+    _git("checkout", "--quiet", "-B", "main", head)
     for name in _course_files():
         (FORK / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, FORK / name)    # mtimes kept: make sees .venv up to date
     for shared in (".venv", "node_modules"):
         (FORK / shared).symlink_to(ROOT / shared)
+    # links, not folders: .gitignore's ".venv/" would not keep them out of `git add --all`
+    with open(FORK / ".git" / "info" / "exclude", "a") as exclude:
+        exclude.write("/.venv\n/node_modules\n")
+    _git("init", "--quiet", "--bare", "--initial-branch", "main", str(PRIVATE), cwd=ROOT)
+    _git("remote", "set-url", "origin", str(PRIVATE))
+    _git("config", "user.name", "Teacher Example")
+    _git("config", "user.email", "teacher@example.org")
+    _git("add", "--all")
+    _git("commit", "--quiet", "--allow-empty", "--message", "The course, as cloned")
+    return _git("push", "--quiet", "--set-upstream", "origin", "main")
+
+
+def _commit_and_push() -> str:
+    """README step 4 (without the site): commit everything and push to the private repository."""
+    _git("add", "--all")
+    _git("commit", "--quiet", "--message", "Our course")
+    return _git("push", "--quiet", "origin", "main")
+
+
+def _fork_and_build() -> Fork:
+    old_url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    _private_copy()
     execute_missing_chapters()                   # into the suite's shared cache (once for all)
     cache = BOOK_OUT / "_build" / ".jupyter_cache"
     if cache.is_dir():
         shutil.copytree(cache, FORK / "_build" / ".jupyter_cache")
     log = ""
     returncode = 0
-    for target in (f"home URL={FORK_URL}", "release", "book"):
+    for target in (f"home URL={FORK_URL}", "release", "push", "book"):
+        if target == "push":
+            try:
+                log += f"===== git commit, git push =====\n{_commit_and_push()}\n"
+            except RuntimeError as error:
+                log += f"===== git commit, git push (failed) =====\n{error}\n"
+                returncode = returncode or 1
+            continue
         proc = _make(target, FORK)
         log += f"===== make {target} (exit {proc.returncode}) =====\n{proc.stdout}{proc.stderr}\n"
         returncode = returncode or proc.returncode

@@ -1,4 +1,4 @@
-"""Notebooks that work wherever they are opened (issue 15), checked on a fork of the course.
+"""Notebooks that work wherever they are opened, checked on an instructor's copy of the course.
 
 The fork (tests/course_fork.py) changes the one setting, ``repository.url`` in ``_config.yml``,
 and runs ``make release`` and ``make book``; everything below reads what that build produced:
@@ -29,7 +29,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_fork import FORK_SITE, FORK_URL, forked_course
+import yaml
+from course_fork import FORK_SITE, FORK_URL, PRIVATE, forked_course
 from myst_nb.core.variables import format_plain_text
 from notebook_runner import ROOT
 
@@ -460,3 +461,21 @@ def test_a_downloaded_chapter_reads_and_runs_in_jupyterlab_with_its_widget(jupyt
             assert errors.count() == 0, errors.first.inner_text()
         finally:
             context.close()
+
+
+def test_the_instructors_private_copy_is_pushed_with_its_home_and_its_solutions(fork):
+    """README "Teach this course": a clone pushed to a new private repository (a bare one here),
+    its home set, released, committed and pushed; the solutions stay in that private copy."""
+    def at_main(*args: str) -> str:
+        return subprocess.run(["git", "--git-dir", str(PRIVATE), *args], capture_output=True,
+                              text=True, check=True).stdout
+
+    assert at_main("log", "-1", "--format=%s", "main").strip() == "Our course"
+    config = yaml.safe_load(at_main("show", "main:_config.yml"))
+    assert config["repository"]["url"] == FORK_URL
+    files = set(at_main("ls-tree", "-r", "--name-only", "main").split())
+    assert any(f.startswith("solutions/source/") for f in files)
+    assert any(f.startswith("chapters/exercises/engine/") and f.endswith(".whl") for f in files)
+    assert not {".venv", "node_modules"} & files
+    pushed = at_main("show", "main:chapters/exercises/01_neurons_perceptron.ipynb")
+    assert FORK_SITE in pushed and fork.old_url not in pushed

@@ -1,6 +1,8 @@
 """The CI workflow tests before it publishes: read from .github/workflows/book.yml itself."""
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -63,3 +65,57 @@ def test_ci_entry_point_is_the_readme_test_command():
     lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert lines[-1] == "exec make test"
     assert "make test" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _step(job: str, name_starts: str) -> dict:
+    steps = _workflow()["jobs"][job]["steps"]
+    return next(step for step in steps if step.get("name", "").startswith(name_starts))
+
+
+def _run_step(step: dict, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The step's shell script, run by bash as the runner would, with ``env`` as the step's env."""
+    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, capture_output=True,
+                          text=True, env={"PATH": os.environ["PATH"], **env}, timeout=60)
+
+
+def test_a_public_repository_holding_solutions_is_warned_about_loudly(tmp_path):
+    step = _step("visibility", "Warn when the solutions are public")
+    # the visibility comes from the event context, not from a setting someone may forget
+    assert step["env"]["PRIVATE"] == "${{ github.event.repository.private }}"
+    assert step["env"]["VISIBILITY"] == "${{ github.event.repository.visibility }}"
+    assert "if" not in step and "if" not in _workflow()["jobs"]["visibility"]
+    course = tmp_path / "course"
+    (course / "solutions" / "source").mkdir(parents=True)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    cases = [  # (repository's visibility, holds solutions/, warned)
+        ({"PRIVATE": "false", "VISIBILITY": "public"}, course, True),
+        ({"PRIVATE": "true", "VISIBILITY": "private"}, course, False),
+        ({"PRIVATE": "true", "VISIBILITY": "internal"}, course, False),
+        ({"PRIVATE": "false", "VISIBILITY": "public"}, bare, False),
+    ]
+    for visibility, cwd, warned in cases:
+        summary = tmp_path / "summary.md"
+        summary.write_text("")
+        done = _run_step(step, cwd, {**visibility, "REPOSITORY": "someone/course",
+                                     "GITHUB_STEP_SUMMARY": str(summary)})
+        assert done.returncode == 0, done.stderr       # a warning, never a failure
+        assert ("::warning" in done.stdout) == warned, (visibility, cwd, done.stdout)
+        assert ("Solutions are public" in summary.read_text()) == warned
+
+
+def test_the_site_goes_to_this_repository_or_to_the_public_one_named_by_a_variable(tmp_path):
+    here = _step("deploy", "Publish to the gh-pages branch of this repository")
+    there = _step("deploy", "Publish to the gh-pages branch of the public site repository")
+    assert here["if"].replace(" ", "") == "${{vars.PAGES_REPOSITORY==''}}"
+    assert there["if"].replace(" ", "") == "${{vars.PAGES_REPOSITORY!=''}}"
+    assert there["env"] == {"PAGES_REPOSITORY": "${{ vars.PAGES_REPOSITORY }}",
+                            "PAGES_DEPLOY_KEY": "${{ secrets.PAGES_DEPLOY_KEY }}"}
+    assert 'git@github.com:${PAGES_REPOSITORY}.git' in there["run"]
+    # both push the one commit the step before them made; never the repository itself
+    steps = [s.get("name", "") for s in _workflow()["jobs"]["deploy"]["steps"]]
+    assert steps.index("Make the site one commit (no history to grow)") < steps.index(here["name"])
+    # a variable without its key fails, saying which secret is missing
+    done = _run_step(there, tmp_path, {"PAGES_REPOSITORY": "teacher/site", "PAGES_DEPLOY_KEY": "",
+                                       "RUNNER_TEMP": str(tmp_path)})
+    assert done.returncode == 1 and "::error" in done.stdout and "PAGES_DEPLOY_KEY" in done.stdout

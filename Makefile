@@ -30,8 +30,9 @@ help:
 	@echo "make roster ROSTER=students.csv   add the class to the gradebook"
 	@echo "make deadlines   write deadlines.toml's due dates into the gradebook (autograde does it too)"
 	@echo "make collect     FROM=<folder of <student>/<assignment>/> | ZIP=<LMS download> ASSIGNMENT=<id> | (JupyterHub exchange)"
-	@echo "make autograde   grade what is new or changed, in the sandbox (STUDENT=<id> grades one again) and print the scores"
-	@echo "                 WORKERS=N or SCHEDULER=tcp://host:8786: on Dask; DB_URL=postgresql+psycopg2://...: the gradebook"
+	@echo "make autograde   grade what is new or changed, in the sandbox, on Dask (one worker per core), and print the scores"
+	@echo "                 STUDENT=<id> grades one again; WORKERS=N workers, WORKERS=1 one at a time without Dask;"
+	@echo "                 SCHEDULER=tcp://host:8786 a Dask cluster; DB_URL=postgresql+psycopg2://...: the gradebook"
 	@echo "make formgrader  grade the written parts by hand: http://127.0.0.1:$(PORT)/formgrader"
 	@echo "make feedback    write feedback pages into feedback/<student>/<assignment>/ (REGENERATE=1 replaces stale ones)"
 	@echo "make export      write all grades to grades.csv"
@@ -150,21 +151,24 @@ else
 	@for a in $(ASSIGNMENT); do echo "== $$a"; $(NBGRADER) collect $$a --update --CourseDirectory.root="$(ROOT)" || exit 1; done
 endif
 
-# WORKERS=N (N worker processes here) or SCHEDULER=tcp://host:8786 (a running Dask cluster): grade
-# on Dask with grading.parallel (README "A class of thousands"); the gradebook is DB_URL= (read by
+# On Dask by default (grading.parallel): a local cluster of one worker process per core, or
+# WORKERS=N processes, or SCHEDULER=tcp://host:8786 (a running Dask cluster: README "A class of
+# thousands"). WORKERS=1: one nbgrader process, one submission after another (grading.regrade).
+# Both grade what grading.regrade.plan decides; the gradebook is DB_URL= (read by
 # nbgrader_config.py) or gradebook.db.
 autograde: $(STAMP)
 	@$(GRADING).deadlines --root "$(ROOT)"
-ifneq ($(WORKERS)$(SCHEDULER),)
-	@$(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) \
-	  $(if $(WORKERS),--workers=$(WORKERS)) $(if $(STUDENT),--student=$(STUDENT) --force); \
-	status=$$?; $(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
-else
+ifeq ($(WORKERS)$(SCHEDULER),1)
 	@status=0; for a in $(ASSIGNMENT); do \
 	  $(GRADING).submissions $$a --root "$(ROOT)" && \
 	  $(GRADING).regrade $$a --root "$(ROOT)" $(if $(STUDENT),--student=$(STUDENT)) \
 	    $(if $(UNSAFE_NO_SANDBOX),--SandboxedExecute.unsafe_no_sandbox=True) $(NBGRADER_ARGS) || status=1; done; \
 	$(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
+else
+	@$(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) \
+	  $(if $(WORKERS),--workers=$(WORKERS)) $(if $(STUDENT),--student=$(STUDENT)) \
+	  $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox) $(NBGRADER_ARGS); \
+	status=$$?; $(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
 endif
 
 # The formgrader is a page of a Jupyter server started in the course folder, on this machine only

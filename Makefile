@@ -15,12 +15,13 @@ export BOOK_OUT
 NPM_STAMP := node_modules/.package-lock.json
 CHROMIUM  := /usr/bin/chromium
 
-.PHONY: book test bench mnist-full clean clean-book lock help
+.PHONY: book test test-fast bench mnist-full clean clean-book lock help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book        build the course site into _build/html (executes every notebook)"
 	@echo "make test        run the whole test suite (engine, notebooks, grading, site)"
+	@echo "make test-fast   the inner loop before each commit: engine, chapters' facts, grading's decisions, lint"
 	@echo "make bench       benchmark lib against PyTorch (installs the CPU build of torch)"
 	@echo "make mnist-full  download and verify the full 70,000-digit MNIST into the cache"
 	@echo "make clean       remove the build and the virtual environment"
@@ -72,6 +73,13 @@ book: $(STAMP) $(NPM_STAMP)
 # spend most of their time waiting for each other (measured: 20x slower MNIST training).
 test: $(STAMP) $(NPM_STAMP) $(CHROMIUM) postgresql-server
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
+
+# The inner loop (CONTRIBUTING.md): what runs in seconds, no notebook, no nbgrader class, no site.
+FAST_TESTS := tests/test_engine_*.py tests/test_part1_facts.py tests/test_part2_facts.py \
+              tests/test_grading_engines.py tests/test_lint.py
+test-fast: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -n $(JOBS) \
+	  -m "not slow and not notebooks and not book and not browser" $(FAST_TESTS) $(PYTEST_ARGS)
 
 mnist-full: $(STAMP)
 	$(PY) -m lib.data.mnist
@@ -157,18 +165,18 @@ endif
 # Both grade what grading.regrade.plan decides; the gradebook is DB_URL= (read by
 # nbgrader_config.py) or gradebook.db.
 autograde: $(STAMP)
-	@$(GRADING).deadlines --root "$(ROOT)"
 ifeq ($(WORKERS)$(SCHEDULER),1)
+	@$(GRADING).deadlines --root "$(ROOT)"
 	@status=0; for a in $(ASSIGNMENT); do \
 	  $(GRADING).submissions $$a --root "$(ROOT)" && \
 	  $(GRADING).regrade $$a --root "$(ROOT)" $(if $(STUDENT),--student=$(STUDENT)) \
 	    $(if $(UNSAFE_NO_SANDBOX),--SandboxedExecute.unsafe_no_sandbox=True) $(NBGRADER_ARGS) || status=1; done; \
 	$(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
 else
-	@$(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) \
-	  $(if $(WORKERS),--workers=$(WORKERS)) $(if $(STUDENT),--student=$(STUDENT)) \
-	  $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox) $(NBGRADER_ARGS); \
-	status=$$?; $(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; exit $$status
+	@$(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" --deadlines --report \
+	  $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) $(if $(WORKERS),--workers=$(WORKERS)) \
+	  $(if $(STUDENT),--student=$(STUDENT)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox) \
+	  $(NBGRADER_ARGS)
 endif
 
 # The formgrader is a page of a Jupyter server started in the course folder, on this machine only

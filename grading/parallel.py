@@ -172,9 +172,13 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
 def local_cluster(workers: int | None = None):
     """Dask workers on this machine: ``workers`` processes (default one per core) of one thread,
     each grading one submission at a time; everything listens on 127.0.0.1 only."""
+    import logging
+
     from dask.distributed import LocalCluster
+    # the log is one line per submission: Dask's own warnings (a worker slow to stop on a busy
+    # machine) only when they are errors; a worker lost mid-task still shows as a failed task
     return LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
-                        host="127.0.0.1", dashboard_address=None)
+                        host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
 
 
 
@@ -195,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="grade again even what is graded and unchanged")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="grade without the sandbox (SandboxedExecute.unsafe_no_sandbox)")
+    parser.add_argument("--deadlines", action="store_true",
+                        help="first write deadlines.toml's due dates into the gradebook")
+    parser.add_argument("--report", action="store_true",
+                        help="then print the score table (grading.report), even after a failure")
     args, extra = parser.parse_known_args(argv)
     unknown = [a for a in extra if not (a.startswith("--") and "." in a.split("=")[0])]
     if unknown:
@@ -202,6 +210,27 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"SandboxedExecute": {"unsafe_no_sandbox": True}} if args.unsafe_no_sandbox else {}
     # nbgrader runs the `alembic` command when it opens a new gradebook: the venv's bin first
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    # in this process, as `make autograde` needs them: each Python process that imports nbgrader
+    # costs seconds
+    if args.deadlines:
+        from grading import deadlines
+        deadlines.main(["--root", args.root])
+    try:
+        status = _grade(args, overrides, extra)
+    except SystemExit as stop:           # e.g. an assignment that was never released
+        if isinstance(stop.code, int):
+            status = stop.code
+        else:
+            print(stop.code, file=sys.stderr)
+            status = 1
+    if args.report and status != 130:
+        from grading import report
+        sys.stdout.flush()
+        report.main([*args.assignments, "--root", args.root])
+    return status
+
+
+def _grade(args, overrides: dict, extra: list[str]) -> int:
     # one cluster for every assignment: a worker imports nbgrader (5-10 s) once
     cluster = None if args.scheduler else local_cluster(args.workers)
     failed = []

@@ -107,10 +107,13 @@ _SOLUTIONS: dict[tuple[str, float], dict] = {}
 
 
 def solution_namespace(path: Path) -> dict:
-    """Run the instructor's notebook (every code cell but the tests) in THIS process, once."""
-    key = (str(path), path.stat().st_mtime)
+    """Run the instructor's notebook (every code cell but the tests) in THIS process, once per
+    content: keyed on its digest, so a Dask worker grading many scratch courses (each with its
+    own copy of the source) runs it once."""
+    data = path.read_bytes()
+    key = (path.name, hashlib.sha256(data).hexdigest())
     if key not in _SOLUTIONS:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         namespace: dict = {"__name__": "instructor_solution"}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})

@@ -208,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unrecognised arguments: {' '.join(unknown)}")
     overrides = {"SandboxedExecute": {"unsafe_no_sandbox": True}} if args.unsafe_no_sandbox else {}
+    if args.unsafe_no_sandbox:
+        print("UNSAFE: grading WITHOUT the sandbox (--unsafe-no-sandbox): every submission can "
+              "read the solutions and rewrite the grade book", file=sys.stderr, flush=True)
     # nbgrader runs the `alembic` command when it opens a new gradebook: the venv's bin first
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     # in this process, as `make autograde` needs them: each Python process that imports nbgrader

@@ -38,7 +38,9 @@ from grading.regrade import (
     UP_TO_DATE,
     course_secret,
     decide,
+    keeps_hand_grades,
     load_settings,
+    plan,
     settings_digest,
 )
 from grading.scratch import autograde_in_scratch, make_seed, make_task, read_tree, source_bundle
@@ -219,6 +221,16 @@ def test_a_merge_killed_at_any_step_leaves_the_student_wholly_old_or_wholly_new(
     # the recovered state is decided once: a marker left behind is not replayed twice
     assert not list((course / "autograded").glob(f"*/{COMMIT.format('*')}"))
     assert not list((course / "autograded").glob(f"*/{OLD.format('*')}"))
+    # the decision both engines share reads what the merge wrote: same settings, nothing to do;
+    # another time limit, every student again, hand grades kept
+    config = load_settings(ROOT)
+    now = settings_digest(config, course_secret(config))
+    assert plan(course, A1, db_url, now) == {"ann": UP_TO_DATE, "bob": UP_TO_DATE}
+    longer = load_settings(ROOT, ["--Execute.timeout=300"])
+    todo = plan(course, A1, db_url, settings_digest(longer, course_secret(longer)))
+    assert {s: what.split(" (")[0] for s, what in todo.items()} == {
+        "ann": SETTINGS_CHANGED, "bob": SETTINGS_CHANGED}
+    assert all(keeps_hand_grades(what) for what in todo.values())
 
 
 # -- workers with nothing but Python -------------------------------------------------------------

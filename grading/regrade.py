@@ -26,9 +26,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -125,6 +126,24 @@ def course_secret(config) -> str:
     return str(salt or config.CourseDirectory.get("course_id", "course"))
 
 
+def _utc(when: datetime | None) -> datetime | None:
+    """nbgrader's naive UTC times as aware ones (as ``read_timestamp`` gives)."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
+def write_settings(graded: Path, settings: str) -> None:
+    """Record in a graded folder what it was graded under; a link or file the kernel left under
+    that name is replaced, never followed."""
+    path = graded / SETTINGS_FILE
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w") as f:
+        f.write(settings + "\n")
+
+
 def graded_settings(graded: Path) -> str | None:
     """The settings digest a graded folder was graded under (None: graded before it was kept)."""
     try:
@@ -171,9 +190,12 @@ def plan(root: Path, assignment: str, db_url: str | None = None,
                             cell.source,
                             float(grade.max_score),
                         )
-            in_gradebook = {s.student_id for s in gb.assignment_submissions(assignment)}
+            # when each was graded from: the arrival time nbgrader read before the notebook ran
+            # (the copy in the graded folder was in the kernel's reach)
+            in_gradebook = {s.student_id: _utc(s.timestamp)
+                            for s in gb.assignment_submissions(assignment)}
         except MissingEntry:
-            source_cells, in_gradebook = None, set()
+            source_cells, in_gradebook = None, {}
     todo = {}
     for folder in sorted(p for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir()):
         student = folder.parent.name
@@ -186,7 +208,7 @@ def plan(root: Path, assignment: str, db_url: str | None = None,
         kept = graded_settings(graded) if is_graded else None
         todo[student] = decide(
             graded=is_graded, arrived=arrived,
-            graded_at=read_timestamp(graded) if is_graded else None,
+            graded_at=in_gradebook.get(student),
             tests_changed=is_graded and bool(_changed_tests(graded, source_cells)),
             settings_changed=settings is not None and kept is not None and kept != settings)
         if arrived is None and todo[student] != UP_TO_DATE:
@@ -267,7 +289,7 @@ def regrade(root: Path, assignment: str, nbgrader: str, student: str | None = No
     for student_id in graded:       # what each was graded under (nbgrader removes a failed one)
         folder = root / "autograded" / student_id / assignment
         if folder.is_dir() and not folder.is_symlink():
-            (folder / SETTINGS_FILE).write_text(settings + "\n")
+            write_settings(folder, settings)
     if result.returncode != 0:
         raise SystemExit(f"nbgrader autograde {assignment} failed (exit {result.returncode})")
     return todo

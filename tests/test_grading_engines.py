@@ -34,14 +34,17 @@ from grading.regrade import (
     NEW,
     RESUBMITTED,
     SETTINGS_CHANGED,
+    SETTINGS_FILE,
     TESTS_CHANGED,
     UP_TO_DATE,
     course_secret,
     decide,
+    graded_settings,
     keeps_hand_grades,
     load_settings,
     plan,
     settings_digest,
+    write_settings,
 )
 from grading.scratch import autograde_in_scratch, make_seed, make_task, read_tree, source_bundle
 
@@ -111,6 +114,19 @@ def test_a_result_cannot_name_a_file_outside_its_folder(tmp_path, name):
     with pytest.raises(ValueError):
         write_tree(tmp_path / "graded", {name: (b"x", 0o644)})
     assert not (tmp_path / "escape").exists()
+
+
+def test_the_settings_record_replaces_a_link_the_kernel_left_and_never_follows_it(tmp_path):
+    """On the sequential path the graded folder was the kernel's working folder."""
+    victim = tmp_path / "gradebook.db"
+    victim.write_bytes(b"the whole class")
+    graded = tmp_path / "graded"
+    graded.mkdir()
+    (graded / SETTINGS_FILE).symlink_to(victim)
+    write_settings(graded, "digest")
+    assert victim.read_bytes() == b"the whole class"
+    assert not (graded / SETTINGS_FILE).is_symlink()
+    assert graded_settings(graded) == "digest"
 
 
 # -- a merge interrupted at every step ------------------------------------------------------------

@@ -178,7 +178,8 @@ def local_cluster(workers: int | None = None):
     # the log is one line per submission: Dask's own warnings (a worker slow to stop on a busy
     # machine) only when they are errors; a worker lost mid-task still shows as a failed task
     return LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
-                        host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                        silence_logs=logging.ERROR)
 
 
 

@@ -18,12 +18,13 @@ export BOOK_OUT
 NPM_STAMP := node_modules/.package-lock.json
 CHROMIUM  := /usr/bin/chromium
 
-.PHONY: book test bench mnist-full clean clean-book lock help
+.PHONY: book test test-fast bench mnist-full clean clean-book lock help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book        build the course site into _build/html (executes every notebook)"
 	@echo "make test        run the whole test suite (engine, notebooks, grading, site)"
+	@echo "make test-fast   the inner loop before each commit: engine, chapters' facts, grading's decisions, lint"
 	@echo "make bench       benchmark lib against PyTorch (installs the CPU build of torch)"
 	@echo "make mnist-full  download and verify the full 70,000-digit MNIST into the cache"
 	@echo "make clean       remove the build and the virtual environment"
@@ -33,8 +34,9 @@ help:
 	@echo "make roster ROSTER=students.csv   add the class to the gradebook"
 	@echo "make deadlines   write deadlines.toml's due dates into the gradebook (autograde does it too)"
 	@echo "make collect     FROM=<folder of <student>/<assignment>/> | ZIP=<LMS download> ASSIGNMENT=<id>"
-	@echo "make autograde   grade what is new or changed, in the sandbox (STUDENT=<id> grades one again) and print the scores"
-	@echo "                 WORKERS=N or SCHEDULER=tcp://host:8786: on Dask; DB_URL=postgresql+psycopg2://...: the gradebook"
+	@echo "make autograde   grade what is new or changed, in the sandbox, on Dask (one worker per core), and print the scores"
+	@echo "                 STUDENT=<id> grades one again; WORKERS=N workers, WORKERS=1 one at a time without Dask;"
+	@echo "                 SCHEDULER=tcp://host:8786 a Dask cluster; DB_URL=postgresql+psycopg2://...: the gradebook"
 	@echo "make formgrader  grade the written parts by hand (prints its link with the token)"
 	@echo "make feedback    write feedback pages into feedback/<student>/<assignment>/ (REGENERATE=1 replaces stale ones)"
 	@echo "make export      write the grades of the assignments set (or ASSIGNMENT=<id>) to grades.csv"
@@ -82,6 +84,13 @@ book: $(STAMP) $(NPM_STAMP)
 # spend most of their time waiting for each other (measured: 20x slower MNIST training).
 test: $(STAMP) $(NPM_STAMP) $(CHROMIUM) postgresql-server
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
+
+# The inner loop (CONTRIBUTING.md): what runs in seconds, no notebook, no nbgrader class, no site.
+FAST_TESTS := tests/test_engine_*.py tests/test_part1_facts.py tests/test_part2_facts.py \
+              tests/test_grading_engines.py tests/test_lint.py
+test-fast: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -n $(JOBS) \
+	  -m "not slow and not notebooks and not book and not browser" $(FAST_TESTS) $(PYTEST_ARGS)
 
 mnist-full: $(STAMP)
 	$(PY) -m lib.data.mnist
@@ -174,22 +183,25 @@ else
 	@echo "usage: make collect FROM=<folder> | make collect ZIP=<download.zip> ASSIGNMENT=<id> (JupyterHub: make hub-collect)"; exit 2
 endif
 
-# WORKERS=N (N worker processes here) or SCHEDULER=tcp://host:8786 (a running Dask cluster): grade
-# on Dask with grading.parallel (README "A class of thousands"); the gradebook is DB_URL= (read by
+# On Dask by default (grading.parallel): a local cluster of one worker process per core, or
+# WORKERS=N processes, or SCHEDULER=tcp://host:8786 (a running Dask cluster: README "A class of
+# thousands"). WORKERS=1: one nbgrader process, one submission after another (grading.regrade).
+# Both grade what grading.regrade.plan decides; the gradebook is DB_URL= (read by
 # nbgrader_config.py) or gradebook.db.
 autograde: $(STAMP)
+ifeq ($(WORKERS)$(SCHEDULER),1)
 	@$(GRADING).deadlines --root "$(ROOT)"
-ifneq ($(WORKERS)$(SCHEDULER),)
-	@$(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) \
-	  $(if $(WORKERS),--workers=$(WORKERS)) $(if $(STUDENT),--student=$(STUDENT) --force); \
-	status=$$?; $(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; \
-	$(GRADING).class_report $(ASSIGNMENT) --root "$(ROOT)" || status=1; exit $$status
-else
 	@status=0; for a in $(ASSIGNMENT); do \
 	  $(GRADING).submissions $$a --root "$(ROOT)" && \
 	  $(GRADING).regrade $$a --root "$(ROOT)" $(if $(STUDENT),--student=$(STUDENT)) \
 	    $(if $(UNSAFE_NO_SANDBOX),--SandboxedExecute.unsafe_no_sandbox=True) $(NBGRADER_ARGS) || status=1; done; \
 	$(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; \
+	$(GRADING).class_report $(ASSIGNMENT) --root "$(ROOT)" || status=1; exit $$status
+else
+	@status=0; $(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" --deadlines --report \
+	  $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) $(if $(WORKERS),--workers=$(WORKERS)) \
+	  $(if $(STUDENT),--student=$(STUDENT)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox) \
+	  $(NBGRADER_ARGS) || status=$$?; \
 	$(GRADING).class_report $(ASSIGNMENT) --root "$(ROOT)" || status=1; exit $$status
 endif
 

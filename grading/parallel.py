@@ -1,20 +1,24 @@
-"""Autograde a class in parallel on Dask; only this coordinator writes the gradebook.
+"""Autograde a class in parallel on Dask; only this coordinator touches the course.
 
     python -m grading.parallel <assignment>... [--scheduler ADDR] [--workers N] [--db-url URL]
+                               [--student ID] [--force] [--unsafe-no-sandbox] [nbgrader options]
 
-Without ``--scheduler`` a ``LocalCluster`` grades on this machine, one worker process per core
-(``--workers``), listening on 127.0.0.1 only. With ``--scheduler tcp://host:8786`` the same code
-grades on a running cluster (``dask scheduler`` / ``dask worker``: README, *For instructors*);
-every worker then needs this repository installed and the course folder at the same path.
+What is graded is what ``grading.regrade.plan`` decides, as on the sequential path: new,
+resubmitted, tests changed, grader settings changed (``--student``: that student, whatever its
+state). Without ``--scheduler`` a ``LocalCluster`` grades on this machine, one worker process per
+core (``--workers``), listening on 127.0.0.1 only. With ``--scheduler tcp://host:8786`` the same
+code grades on a running cluster (``dask scheduler`` / ``dask worker``: README, *For
+instructors*); a worker needs this course's Python environment and nothing else.
 
-Each Dask task grades ONE student in a private scratch course (``grading.scratch``) and returns
-plain data; the coordinator writes each student in one transaction (``grading.merge``). So:
+Each Dask task grades ONE student and carries everything as data (``grading.scratch.make_task``:
+the submission's files, the instructor's notebooks, the configuration, the secret, a gradebook
+seed); the worker returns the graded files and grade rows as data, and the coordinator writes
+each student whole (``grading.merge``). So:
 
 * a worker killed mid-submission leaves nothing: Dask runs the task again on another worker
   (``distributed.scheduler.allowed-failures`` times), and each student gets one grade per cell;
-* only what is new or changed is graded (``needs_grading``): a student's ``timestamp.txt`` newer
-  than the gradebook's, or not graded yet. Ctrl-C keeps every student already written and a
-  re-run grades the rest.
+* an interrupt at any moment (Ctrl-C, a killed coordinator) leaves each student wholly old or
+  wholly new, and a re-run grades the rest.
 
 The gradebook is nbgrader's ``db_url``: ``--db-url``, else ``nbgrader_config.py``'s (which reads
 ``$DB_URL``), else the course's ``gradebook.db`` (SQLite). A PostgreSQL gradebook
@@ -24,59 +28,34 @@ formgrader while this runs.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
-import shutil
 import sys
-import tempfile
 import time
 import uuid
-from datetime import datetime
 from pathlib import Path
 
 from grading.merge import merge_student
-from grading.scratch import autograde_in_scratch, make_seed
+from grading.regrade import (
+    choose,
+    course_secret,
+    keeps_hand_grades,
+    load_settings,
+    pending,
+    plan,
+    settings_digest,
+    summary,
+)
+from grading.scratch import (
+    autograde_in_scratch,
+    make_seed,
+    make_task,
+    remove_scratch,
+    source_bundle,
+)
 from grading.submissions import prepare
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def needs_grading(submitted_at: datetime | None, graded_at: datetime | None,
-                  graded: bool) -> bool:
-    """Whether a submission is graded (again): never graded, or handed in again since.
-
-    ``submitted_at``: the submission's ``timestamp.txt`` (None without one); ``graded_at``: the
-    timestamp the gradebook holds for it; ``graded``: the gradebook has it and its autograded
-    folder exists. Without timestamps a graded submission is not graded again (as nbgrader)."""
-    if not graded:
-        return True
-    if submitted_at is None:
-        return False
-    return graded_at is None or submitted_at > graded_at
-
-
-def submissions_to_grade(course_root: Path, assignment: str, db_url: str, course_id: str,
-                         students: list[str] | None = None, force: bool = False) -> list[str]:
-    """The students of ``submitted/*/<assignment>`` whose submission ``needs_grading``, sorted.
-    Students without a row in the gradebook are added (as ``nbgrader autograde`` does)."""
-    from nbgrader.api import Gradebook, MissingEntry
-    from nbgrader.coursedir import CourseDirectory
-    read_timestamp = CourseDirectory().get_existing_timestamp
-    folders = sorted(p for p in (course_root / "submitted").glob(f"*/{assignment}") if p.is_dir())
-    chosen = []
-    with Gradebook(db_url, course_id) as gb:
-        for folder in folders:
-            student = folder.parent.name
-            if students is not None and student not in students:
-                continue
-            gb.update_or_create_student(student)
-            try:
-                graded_at, graded = gb.find_submission(assignment, student).timestamp, True
-            except MissingEntry:
-                graded_at, graded = None, False
-            graded = graded and (course_root / "autograded" / student / assignment).is_dir()
-            if force or needs_grading(read_timestamp(str(folder)), graded_at, graded):
-                chosen.append(student)
-    return chosen
 
 
 class Progress:
@@ -102,42 +81,62 @@ class Progress:
 def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None = None,
                 scheduler: str | None = None, workers: int | None = None,
                 config_dir: str | Path = REPO, students: list[str] | None = None,
-                force: bool = False, overrides: dict | None = None, out=sys.stdout) -> dict:
-    """Grade every submission of ``assignment`` that ``needs_grading`` (every one of
-    ``students`` with ``force``); return
-    ``{"graded": {student: result without files}, "failed": {student: why}}``."""
+                force: bool = False, overrides: dict | None = None, secret: str | None = None,
+                extra: list[str] | None = None, out=sys.stdout) -> dict:
+    """Grade every submission of ``assignment`` that ``grading.regrade.plan`` says to (every one
+    of ``students`` when given; with ``force`` and no ``students``, every one); return
+    ``{"graded": {student: result without files}, "failed": {student: why}, "plan": {...}}``.
+
+    ``config_dir`` holds the course's ``nbgrader_config.py``; ``extra``: nbgrader options on top
+    (``--Execute.timeout=30``); ``overrides``: settings as a dict; ``secret``: the hidden
+    inputs' secret (default: the configuration's, ``course_secret``)."""
     from dask.distributed import Client, as_completed
-    from traitlets.config.loader import PyFileConfigLoader
+    from traitlets.config import Config
 
     course_root = Path(course_root).resolve()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(config_dir)).load_config()
+    config = load_settings(Path(config_dir), extra)
+    config.merge(Config(overrides or {}))
     course_id = config.CourseDirectory.get("course_id", "default_course")
     db_url = (db_url or config.CourseDirectory.get("db_url")
               or f"sqlite:///{course_root / 'gradebook.db'}")
+    secret = course_secret(config, course_root) if secret is None else secret
+    settings = settings_digest(config, secret)
+    source_dir = config.CourseDirectory.get("source_directory", "source")
     # renamed or missing notebooks made gradeable; a student who handed nothing in stays missing
-    prepare(course_root, assignment)
-    # the hidden inputs' seeds: read (or made) here, from the course's file or setting, and sent
-    # to the workers inside each task; a public one stops before anyone is graded
-    secret = _course_secret(config, course_root, course_id)
-    to_grade = submissions_to_grade(course_root, assignment, db_url, course_id, students, force)
+    prepare(course_root, assignment, source_dir=source_dir)
+    todo = plan(course_root, assignment, db_url, settings, course_id)
+    if force and not students:
+        todo = {s: what if what != "up to date" else "asked for" for s, what in todo.items()}
+    todo = choose(todo, students, assignment)
+    to_grade = pending(todo)
+    print(summary(assignment, todo), file=out, flush=True)
     print(f"{assignment}: {len(to_grade)} submission(s) to grade", file=out, flush=True)
-    report = {"graded": {}, "failed": {}}
+    report = {"graded": {}, "failed": {}, "plan": todo}
     if not to_grade:
         return report
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url, course_id) as gb:      # as nbgrader autograde adds unknown students
+        for student in to_grade:
+            gb.update_or_create_student(student)
     seed = make_seed(db_url)
-    scratch_parent = str(Path(tempfile.gettempdir()) / f"autograde-{uuid.uuid4().hex[:12]}")
+    bundle = source_bundle(course_root, source_dir, assignment)
+    # the task's configuration: the course's, without this machine's paths
+    task_config = copy.deepcopy(config)
+    for key in ("root", "db_url"):
+        task_config.CourseDirectory.pop(key, None)
     cluster = None if scheduler else local_cluster(workers)
     client = Client(scheduler or cluster)
-    futures = {}
+    futures, run = {}, uuid.uuid4().hex[:12]
     try:
-        # the seed and the secret travel inside each task: data scattered to a worker dies with
-        # it, and the tasks needing it would be cancelled instead of run again; no file on a
-        # shared disk holds the secret for the workers
-        futures = {client.submit(autograde_in_scratch, str(config_dir), str(course_root),
-                                 assignment, student, seed, scratch_parent, overrides, secret,
-                                 key=f"autograde-{assignment}-{student}-{uuid.uuid4().hex[:8]}",
-                                 pure=False): student
-                   for student in to_grade}
+        # everything travels inside each task: data scattered to a worker dies with it, and the
+        # tasks needing it would be cancelled instead of run again
+        for student in to_grade:
+            task = make_task(course_root, assignment, student, config=task_config,
+                             secret=secret, seed=seed, bundle=bundle, settings=settings)
+            future = client.submit(autograde_in_scratch, task, run, None,
+                                   key=f"autograde-{assignment}-{student}-{uuid.uuid4().hex[:8]}",
+                                   pure=False)
+            futures[future] = student
         progress = Progress(len(futures), out)
         for future in as_completed(list(futures)):
             student = futures.pop(future)
@@ -148,7 +147,8 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
             future.release()   # else a later worker death makes Dask grade this student again
             if result["ok"]:
                 merge_start = time.perf_counter()
-                merge_student(db_url, course_id, course_root, result)
+                merge_student(db_url, course_id, course_root, result,
+                              keep_reviewed=keeps_hand_grades(todo[student]))
                 result["merge_seconds"] = time.perf_counter() - merge_start
                 report["graded"][student] = {k: v for k, v in result.items() if k != "files"}
                 note = f"{result['seconds']:.1f} s"
@@ -160,31 +160,26 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
         return report
     finally:
         client.cancel(list(futures))   # after Ctrl-C: nothing is written for these students
-        try:
-            client.run(shutil.rmtree, scratch_parent, True)    # a killed worker's scratch
-        except Exception:                                     # noqa: BLE001 (cleanup only)
+        try:                           # a killed task's scratch folder, on each worker
+            client.run(remove_scratch, run)
+        except Exception:              # noqa: BLE001 (cleanup only)
             pass
-        shutil.rmtree(scratch_parent, ignore_errors=True)
         client.close()
         if cluster is not None:
             cluster.close()
 
 
-def _course_secret(config, course_root: Path, course_id: str) -> str:
-    """The course secret (``grading.course_secret``), or SystemExit saying why it may not seed."""
-    from grading.course_secret import CourseSecret, PublicSecret
-    try:
-        return CourseSecret(config=config).value(course_root, course_id)
-    except PublicSecret as refused:
-        raise SystemExit(str(refused)) from None
-
-
 def local_cluster(workers: int | None = None):
     """Dask workers on this machine: ``workers`` processes (default one per core) of one thread,
     each grading one submission at a time; everything listens on 127.0.0.1 only."""
+    import logging
+
     from dask.distributed import LocalCluster
+    # the log is one line per submission: Dask's own warnings (a worker slow to stop on a busy
+    # machine) only when they are errors; a worker lost mid-task still shows as a failed task
     return LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
-                        host="127.0.0.1", dashboard_address=None)
+                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                        silence_logs=logging.ERROR)
 
 
 
@@ -200,21 +195,57 @@ def main(argv: list[str] | None = None) -> int:
                         help="the gradebook (default: $DB_URL through nbgrader_config.py, "
                              "else sqlite:///<root>/gradebook.db)")
     parser.add_argument("--student", action="append", default=None,
-                        help="grade only this student (repeatable)")
+                        help="grade only this student, again even if up to date (repeatable)")
     parser.add_argument("--force", action="store_true",
                         help="grade again even what is graded and unchanged")
-    args = parser.parse_args(argv)
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="grade without the sandbox (SandboxedExecute.unsafe_no_sandbox)")
+    parser.add_argument("--deadlines", action="store_true",
+                        help="first write deadlines.toml's due dates into the gradebook")
+    parser.add_argument("--report", action="store_true",
+                        help="then print the score table (grading.report), even after a failure")
+    args, extra = parser.parse_known_args(argv)
+    unknown = [a for a in extra if not (a.startswith("--") and "." in a.split("=")[0])]
+    if unknown:
+        parser.error(f"unrecognised arguments: {' '.join(unknown)}")
+    overrides = {"SandboxedExecute": {"unsafe_no_sandbox": True}} if args.unsafe_no_sandbox else {}
+    if args.unsafe_no_sandbox:
+        print("UNSAFE: grading WITHOUT the sandbox (--unsafe-no-sandbox): every submission can "
+              "read the solutions and rewrite the grade book", file=sys.stderr, flush=True)
     # nbgrader runs the `alembic` command when it opens a new gradebook: the venv's bin first
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    # the course's nbgrader_config.py is read from here, as nbgrader does
+    # in this process, as `make autograde` needs them: each Python process that imports nbgrader
+    # costs seconds
+    if args.deadlines:
+        from grading import deadlines
+        deadlines.main(["--root", args.root])
+    try:
+        status = _grade(args, overrides, extra)
+    except SystemExit as stop:           # e.g. an assignment that was never released
+        if isinstance(stop.code, int):
+            status = stop.code
+        else:
+            print(stop.code, file=sys.stderr)
+            status = 1
+    if args.report and status != 130:
+        from grading import report
+        sys.stdout.flush()
+        report.main([*args.assignments, "--root", args.root])
+    return status
+
+
+def _grade(args, overrides: dict, extra: list[str]) -> int:
     # one cluster for every assignment: a worker imports nbgrader (5-10 s) once
     cluster = None if args.scheduler else local_cluster(args.workers)
     failed = []
     try:
         for assignment in args.assignments:
+            print(f"== {assignment}", flush=True)
+            # the course's nbgrader_config.py is read from here, as nbgrader does
             report = grade_class(args.root, assignment, db_url=args.db_url,
                                  scheduler=args.scheduler or cluster.scheduler_address,
-                                 students=args.student, force=args.force, config_dir=Path.cwd())
+                                 students=args.student, force=args.force, config_dir=Path.cwd(),
+                                 overrides=overrides, extra=extra)
             failed += [f"{student} ({assignment})" for student in report["failed"]]
     except KeyboardInterrupt:
         print("interrupted: every student graded so far is kept; run again to grade the rest",

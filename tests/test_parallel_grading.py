@@ -196,7 +196,8 @@ def test_rerun_grades_nothing_and_a_changed_submission_is_graded_again(graded):
     before = auto_score(course, A1, db_url)
     log = io.StringIO()
     again = grade_class(course, A1, db_url=db_url, scheduler=scheduler, out=log)
-    assert again == {"graded": {}, "failed": {}} and "0 submission(s) to grade" in log.getvalue()
+    assert (again["graded"], again["failed"]) == ({}, {})
+    assert "0 submission(s) to grade" in log.getvalue()
     # blank hands in the full solution later (timestamp.txt, as nbgrader collect writes it)
     submit(course, "blank", A1, fill(course, A1))
     (course / "submitted" / "blank" / A1 / "timestamp.txt").write_text("2031-01-01 12:00:00 UTC")
@@ -247,17 +248,3 @@ def test_the_command_on_sqlite_interrupted_by_ctrl_c_then_resumed(tmp_path):
     assert f"{left} submission(s) to grade" in resumed.stdout
     assert f"[{left}/{left}] graded {left}, running 0, failed 0" in resumed.stdout
     assert auto_score(course, A1) == {s: CLASS[s][1] for s in kept}
-
-
-def test_needs_grading():
-    from datetime import datetime
-
-    from grading.parallel import needs_grading
-    early, late = datetime(2030, 1, 1), datetime(2030, 1, 2)
-    assert needs_grading(None, None, graded=False)
-    assert needs_grading(early, None, graded=False)
-    assert not needs_grading(None, None, graded=True)
-    assert not needs_grading(early, early, graded=True)
-    assert not needs_grading(early, late, graded=True)
-    assert needs_grading(late, early, graded=True)
-    assert needs_grading(late, None, graded=True)

@@ -49,6 +49,7 @@ from nbgrader.exchange.default.list import ExchangeList
 
 from grading import collect
 from grading.feedback import MATHJAX, MATHJAX_SRC
+from grading.kernel_boundary import NotPlain, copy_plain, read_plain
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ROOT = "/srv/nbgrader/exchange"
@@ -56,7 +57,6 @@ ROOT_VARIABLE = "NN_COURSE_EXCHANGE"
 # a submission written this long after the time it claims has its claim replaced (the copy of a
 # large notebook takes seconds, not minutes)
 CLAIM_SLACK = dt.timedelta(minutes=2)
-MAX_FILE_BYTES = 64 * 1024**2     # larger files of a submission are left out (and said so)
 STAGING = "exchange_feedback"     # self-contained pages, as they go out through the exchange
 
 
@@ -113,29 +113,6 @@ def release(root: Path, assignment: str) -> str:
 # -- collect -----------------------------------------------------------------------------------
 
 
-def _copy_regular_files(source: Path, dest: Path) -> list[str]:
-    """Copy the regular files under ``source`` into ``dest``, never following a symbolic link
-    (the folder belongs to a student, who may change it while it is copied); what was left out."""
-    skipped = []
-    for dirpath, _dirs, files, dirfd in os.fwalk(source, follow_symlinks=False):
-        rel = Path(dirpath).relative_to(source)
-        for name in files:
-            try:
-                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dirfd)
-            except OSError:
-                skipped.append(str(rel / name))          # a link, or unreadable
-                continue
-            with os.fdopen(fd, "rb") as fh:
-                info = os.fstat(fh.fileno())
-                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
-                    skipped.append(str(rel / name))
-                    continue
-                (dest / rel).mkdir(parents=True, exist_ok=True)
-                with open(dest / rel / name, "wb") as out:
-                    shutil.copyfileobj(fh, out)
-    return skipped
-
-
 def _written_at(folder: Path) -> dt.datetime:
     """The latest change time of the folder and anything in it (the student cannot set it back)."""
     times = [folder.lstat().st_ctime]
@@ -170,7 +147,9 @@ def collect_assignment(root: Path, assignment: str) -> list[str]:
         with tempfile.TemporaryDirectory() as tmp:
             staged = Path(tmp) / assignment
             staged.mkdir()
-            skipped = _copy_regular_files(entry, staged)
+            # the folder is the student's, who may change it while it is copied: plain files
+            # only, opened without following links (grading.kernel_boundary)
+            skipped = copy_plain(entry, staged)
             claim = collect.read_timestamp(staged)
             written = _written_at(entry)
             when, note = claim, ""
@@ -224,14 +203,17 @@ def return_feedback(root: Path, assignment: str) -> str:
     students = set()
     for page in pages:
         folder = page.parent
-        if not (folder / "submission_secret.txt").is_file():
+        try:        # what the student's folder held, read as plain files only
+            kept = {name: read_plain(folder, name)
+                    for name in ("timestamp.txt", "submission_secret.txt")}
+            html = read_plain(folder, page.name).decode("utf-8")
+        except (NotPlain, FileNotFoundError):
             continue          # not handed in through the exchange: nothing to return it with
         dest = staging / folder.parent.name / assignment
         dest.mkdir(parents=True, exist_ok=True)
-        (dest / page.name).write_text(self_contained(page.read_text(encoding="utf-8")),
-                                      encoding="utf-8")
-        for name in ("timestamp.txt", "submission_secret.txt"):
-            shutil.copy2(folder / name, dest / name)
+        (dest / page.name).write_text(self_contained(html), encoding="utf-8")
+        for name, data in kept.items():
+            (dest / name).write_bytes(data)
         students.add(folder.parent.name)
     if not students:
         return f"{assignment}: no feedback pages of submissions from the exchange"

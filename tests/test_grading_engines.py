@@ -20,7 +20,6 @@ import shutil
 import socket
 import stat
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import nbformat
 import pytest
 from nbgrader_course import A1, BROKEN_01, ENV, auto_score, nbgrader, submit
 from notebook_runner import ROOT
+from other_user import python_in_reach
 
 from grading.merge import COMMIT, OLD, STAGED, merge_student, recover, write_tree
 from grading.regrade import (
@@ -263,23 +263,11 @@ def _free_port() -> int:
 
 
 def _as_user(user: str, stage: Path) -> list[str]:
-    """The command prefix that runs a command as ``user``, with the course's Python reachable.
-
-    A Python installed under a private home folder (pyenv in /root, mode 0700) is out of any
-    other user's reach; the command then runs in a private mount namespace where that folder
-    holds the installation alone (bind-mounted through ``stage``), and nothing else of it."""
+    """The command prefix that runs a command as ``user``, with the course's Python reachable
+    (``other_user.python_in_reach``)."""
     entry = pwd.getpwnam(user)
-    setpriv = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--init-groups"]
-    python = Path(os.path.realpath(sys.executable))
-    closed = next((folder for folder in reversed(python.parents)
-                   if not folder.stat().st_mode & stat.S_IXOTH), None)
-    if closed is None:
-        return setpriv
-    inner = closed / python.relative_to(closed).parts[0]
-    script = ('mount --bind "$1" "$3" && mount -t tmpfs -o mode=0755 tmpfs "$2" && '
-              'mkdir -p "$1" && mount --move "$3" "$1" && shift 3 && exec "$@"')
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
-            str(inner), str(closed), str(stage)] + setpriv
+    return python_in_reach(stage) + ["setpriv", f"--reuid={entry.pw_uid}",
+                                     f"--regid={entry.pw_gid}", "--init-groups"]
 
 
 def _ensure_user() -> None:

@@ -23,6 +23,7 @@ import nbformat
 import pytest
 from nbgrader_course import fill, nbgrader, points
 from notebook_runner import ROOT
+from other_user import python_in_reach
 from test_sandbox import ATTACKS, EVIDENCE, SITE_PACKAGES
 from test_sandbox import printed as printed_by
 
@@ -143,8 +144,11 @@ def test_an_ordinary_user_grades_in_a_user_namespace(open_folder):
             uid = pwd.getpwnam(user).pw_uid
             # env as the first program: setpriv's own exec may still use root's capabilities
             # to find its program; everything after it runs as a plain user
-            prefix = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                      "--inh-caps=-all", "--bounding-set=-all", "--reset-env", "--", "env"]
+            stage = open_folder / "stage"
+            stage.mkdir()
+            prefix = python_in_reach(stage) + [
+                "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--reset-env", "--", "env"]
         probe = subprocess.run([*prefix, sys.executable, "-c", "import lib, nbgrader"],
                                capture_output=True, text=True, cwd="/")
         if probe.returncode != 0:

@@ -21,8 +21,7 @@ from lib.exercises.mistakes import MISTAKES, Mistake, diagnose, evidence, output
 # grade_id -> (case inputs, solution namespace) -> the reference value, as the judge computes it
 REFERENCES: dict[str, Callable[[dict, dict], object]] = {
     "test-affine": lambda c, s: s["affine"](c["X"], c["W"], c["b"]),
-    "test-perceptron-update": lambda c, s: s["perceptron_update"](
-        c["w"].copy(), c["x"], int(c["label"])),
+    "test-perceptron-update": lambda c, s: _update_history(c, s),
     "test-sigmoid": lambda c, s: s["sigmoid"](c["z"]),
     "test-bce": lambda c, s: s["binary_cross_entropy"](c["z"], c["t"]),
     "test-softmax": lambda c, s: s["softmax"](c["Z"]),
@@ -40,6 +39,13 @@ REFERENCES: dict[str, Callable[[dict, dict], object]] = {
     "test-count-regions": lambda c, s: s["count_regions_on_line"](
         [(c[f"W{i}"], c[f"b{i}"]) for i in range(int(c["depth"]))], c["x0"], c["x1"]),
 }
+
+
+def _update_history(case, solution):
+    # imported when first needed: grading.parts imports this module while it loads
+    from grading.parts.ex01_neurons_perceptron import update_history
+
+    return update_history(case, solution)
 
 
 def named(grade_id: str, case: dict, got: dict, solution: dict) -> tuple[Mistake, list] | None:

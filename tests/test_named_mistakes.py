@@ -169,6 +169,18 @@ def _on_case(make, mistake, call):
     return lambda c: call(student, c)
 
 
+def _steps(update, c):
+    """``update`` called as the test cells call perceptron_update: a graded case is a sequence
+    (the weights after every step, each from the one before), a visible test one step."""
+    if "xs" not in c:
+        return update(c["w"].copy(), c["x"], int(c["label"]))
+    w, history = c["w"], []
+    for x, label in zip(c["xs"], c["labels"]):
+        w = update(w.copy(), x, int(label))
+        history.append(np.asarray(w, dtype=float))
+    return np.array(history)
+
+
 def _layers(c):
     return [(c[f"W{i}"], c[f"b{i}"]) for i in range(int(c["depth"]))]
 
@@ -182,8 +194,7 @@ STUDENTS = {
     ("test-affine", "bias left out"): lambda c: c["X"] @ c["W"].T,
     ("test-affine", "bias subtracted"): lambda c: c["X"] @ c["W"].T - c["b"],
     **{
-        ("test-perceptron-update", m): _on_case(
-            _update, m, lambda f, c: f(c["w"], c["x"], int(c["label"])))
+        ("test-perceptron-update", m): _on_case(_update, m, _steps)
         for m in ("update sign flipped", "w.x = 0 counted as 0", "bias not updated",
                   "updates when right")
     },
@@ -283,10 +294,13 @@ EXTRA_CASES = {
     "test-deep-backward": [_equal_widths(1)],
     "test-linear-backward": [{"dZ": np.arange(6.0).reshape(3, 2) - 2, "X": np.eye(3, 2) + 1,
                               "W": np.array([[1.0, 2.0], [-1.0, 0.5]])}],
-    "test-perceptron-update": [{"w": np.array([1.0, -1.0]), "x": np.array([1.0, 1.0]),
-                                "label": np.array(0)},
-                               {"w": np.array([-1.0, 2.0]), "x": np.array([1.0, 0.5]),
-                                "label": np.array(1)}],
+    # w . x = 0 with label 0, then a step right by the rule; a correct positive, then a miss
+    "test-perceptron-update": [
+        {"w": np.array([1.0, -1.0]), "xs": np.array([[1.0, 1.0], [1.0, 3.0]]),
+         "labels": np.array([0, 0])},
+        {"w": np.array([-1.0, 2.0]), "xs": np.array([[1.0, 0.5], [1.0, -1.0]]),
+         "labels": np.array([1, 1])},
+    ],
 }
 
 
@@ -344,9 +358,18 @@ def test_an_unknown_mistake_keeps_the_plain_comparison():
 # -- the visible checks ---------------------------------------------------------------------
 
 
+def _one_step(case):
+    """A one-step sequence as the notebook's visible test writes it: w, x, label."""
+    assert len(case["xs"]) == 1, "the visible tests of perceptron_update are single steps"
+    return {"w": case["w"], "x": case["xs"][0], "label": case["labels"][0]}
+
+
 def _visible(grade_id):
     part, cases = _cases(grade_id)
-    return cases[: part.visible] + EXTRA_CASES.get(grade_id, [])
+    visible = cases[: part.visible]
+    if grade_id == "test-perceptron-update":  # single steps, and the extra sequences as graded
+        visible = [_one_step(c) for c in visible]
+    return visible + EXTRA_CASES.get(grade_id, [])
 
 
 def _check(grade_id, case, value, ref):
@@ -367,7 +390,7 @@ def _check(grade_id, case, value, ref):
 
 REFERENCE_CALL = {
     "test-affine": lambda s, c: s["affine"](c["X"], c["W"], c["b"]),
-    "test-perceptron-update": lambda s, c: s["perceptron_update"](c["w"], c["x"], int(c["label"])),
+    "test-perceptron-update": lambda s, c: _steps(s["perceptron_update"], c),
     "test-linear-backward": lambda s, c: s["linear_backward"](c["dZ"], c["X"], c["W"]),
     "test-sigmoid-backward": lambda s, c: s["sigmoid_backward"](c["dA"], c["Z"]),
     "test-relu-backward": lambda s, c: s["relu_backward"](c["dA"], c["Z"]),

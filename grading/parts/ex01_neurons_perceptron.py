@@ -48,12 +48,18 @@ def _reference_update(w, x, label):
     return w + x if label == 1 and not out else w - x if label == 0 and out else w
 
 
-def update_judge(case, got, solution):
+def update_history(case, solution):
+    """The weights after every step of ``case``'s sequence, by ``solution``'s perceptron_update,
+    each step from the one before: shape (steps, d + 1)."""
     w, history = case["w"].astype(float), []
     for x, label in zip(case["xs"], case["labels"]):
         w = np.asarray(solution["perceptron_update"](w.copy(), x, int(label)), dtype=float)
         history.append(w)
-    return compare_all(got, {"out": np.array(history)})
+    return np.array(history)
+
+
+def update_judge(case, got, solution):
+    return compare_all(got, {"out": update_history(case, solution)})
 
 
 def _separable(rng, d, n=60):

@@ -193,16 +193,32 @@ def _softmax_ce_grad(axis=1, scale=1.0, subtract=True):
 
 
 def _update(*, strict=False, flip=False, bias=True, always=False):
-    """perceptron_update made wrong: y = [w.x >= 0]; w + (label - y) x."""
-    def wrong(inputs, right):
-        w, x, label = _f(inputs["w"]), _f(inputs["x"]), int(inputs["label"])
+    """perceptron_update made wrong (y = [w.x >= 0]; w + (label - y) x), applied step after step.
+
+    The grader's cases are sequences, ``{"w", "xs", "labels"}``: the weights after every step,
+    each step from the one before, shape (steps, d + 1). A visible test's single step,
+    ``{"w", "x", "label"}``, gives the new weights, shape (d + 1,).
+    """
+
+    def step(w, x, label):
         a = float(w @ x)
         y = int(a > 0) if strict else int(a >= 0)
-        step = (2 * label - 1) * x if always else (label - y) * x
+        change = (2 * label - 1) * x if always else (label - y) * x
         if not bias:
-            step = step.copy()
-            step[0] = 0.0
-        return {"w": w - step if flip else w + step}
+            change = change.copy()
+            change[0] = 0.0
+        return w - change if flip else w + change
+
+    def wrong(inputs, right):
+        w = _f(inputs["w"])
+        if "xs" not in inputs:
+            return {"w": step(w, _f(inputs["x"]), int(inputs["label"]))}
+        history = []
+        for x, label in zip(_f(inputs["xs"]), np.asarray(inputs["labels"]).astype(int)):
+            w = step(w, x, int(label))
+            history.append(w)
+        return {"w": np.array(history)}
+
     return wrong
 
 

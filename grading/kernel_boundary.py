@@ -59,8 +59,9 @@ from pathlib import Path
 
 import nbformat
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
+
+from grading.preprocessors import FeedbackPreprocessor
 
 __all__ = ["Limits", "NotPlain", "read_plain", "plain_files", "copy_plain", "make_plain",
            "reference_notebook", "before_convert", "WithholdAfterSecrets"]
@@ -376,7 +377,7 @@ def _verdict_outputs(outputs) -> list:
     return []
 
 
-class WithholdAfterSecrets(NbGraderPreprocessor):
+class WithholdAfterSecrets(FeedbackPreprocessor):
     """Feedback: from the first cell that gave the kernel hidden tests or hidden inputs on, show
     none of the kernel's outputs; a graded test cell keeps the grader's verdict. Runs BEFORE
     HideHiddenTests (which removes the marks it looks for)."""

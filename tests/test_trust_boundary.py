@@ -97,8 +97,9 @@ def build_class(course: Path) -> dict[str, float]:
         "blank": 0.0,
         "partial": points(A1, ["test-affine"]),
         # the function under test prints the cell that runs it (the hidden tests) and its hidden
-        # inputs; a cell at the end prints the whole input history and reads the notebook file
-        "prints_history": points(A1),
+        # inputs; a cell at the end prints the whole input history and reads the notebook file.
+        # Reading `_ih` is not among what `affine` may use: that part scores 0, the rest counts
+        "prints_history": points(A1) - points(A1, ["test-affine"]),
         "kernel_links": 0.0,
         "folder_links": 0.0,
         "notebook_to_solutions": 0.0,
@@ -386,9 +387,9 @@ def test_preparing_submissions_never_writes_through_a_link(tmp_path):
 def test_the_scratch_course_and_the_merge_take_plain_files(tmp_path, outside):
     """The Dask worker's path without Dask: grade one hostile submission in a scratch course,
     merge it, and refuse a result naming a file outside the graded folder."""
-    from grading.kernel_boundary import NotPlain
     from grading.merge import merge_student
-    from grading.scratch import autograde_in_scratch, make_seed
+    from grading.regrade import load_settings
+    from grading.scratch import autograde_in_scratch, make_seed, make_task, source_bundle
 
     course = tmp_path / "course"
     shutil.copytree(ROOT / "solutions" / "source" / A1, course / "solutions" / "source" / A1)
@@ -399,16 +400,21 @@ def test_the_scratch_course_and_the_merge_take_plain_files(tmp_path, outside):
     (folder / "secret.txt").symlink_to(outside / "secret.txt")
     os.link(outside / "secret.txt", folder / "hard.txt")
     db_url = f"sqlite:///{course / 'gradebook.db'}"
-    result = autograde_in_scratch(str(ROOT), str(course), A1, "mallory", make_seed(db_url),
-                                  str(tmp_path / "scratch"), {"Execute": {"timeout": 60}})
+    task = make_task(course, A1, "mallory", config=load_settings(ROOT),
+                     secret="a-test-secret-" + "7f" * 16, seed=make_seed(db_url),
+                     bundle=source_bundle(course, "solutions/source", A1))
+    # the coordinator reads the submission through the door: neither link goes to the worker
+    assert sorted(task["files"]) == [NB], sorted(task["files"])
+    assert [name for name in ("secret.txt", "hard.txt")
+            if any(f"`{name}`" in why for why in task["ignored"])] == ["secret.txt", "hard.txt"]
+    result = autograde_in_scratch(task, overrides={"Execute": {"timeout": 60}})
     assert result["ok"], result["log"]
-    assert sorted(result["files"]) == [NB], sorted(result["files"])
-    assert "`secret.txt` is a symbolic link" in result["log"]
+    assert NB in result["files"] and not any("secret" in f or "hard" in f for f in result["files"])
     merge_student(db_url, "shallow-to-deep", course, result)
     assert auto_score(course, A1) == {"mallory": points(A1, ["test-affine"])}
     assert not special_entries(course / "autograded")
     bad = dict(result, files={"../../../escaped.txt": (b"x", 0o644)})
-    with pytest.raises(NotPlain):
+    with pytest.raises(ValueError):
         merge_student(db_url, "shallow-to-deep", course, bad)
     assert not list(tmp_path.rglob("escaped.txt"))
 

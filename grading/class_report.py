@@ -240,6 +240,18 @@ def write_report(report: ClassReport, folder: Path) -> Path:
     return path
 
 
+def reports_folder(parser: argparse.ArgumentParser, root: Path, out: Path | None,
+                   report: str) -> Path:
+    """Where an instructor's report goes: ``out`` or <root>/reports, never under feedback/.
+
+    Feedback folders go back to the students; a report there would show them the class.
+    """
+    out = (out or root / "reports").resolve()
+    if out == root / "feedback" or (root / "feedback") in out.parents:
+        parser.error(f"{report} is for the instructor: not under feedback/")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*")
@@ -249,9 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the reports go (default: <root>/reports)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    out = (args.out or root / "reports").resolve()
-    if out == root / "feedback" or (root / "feedback") in out.parents:
-        parser.error("the class report is for the instructor: not under feedback/")
+    out = reports_folder(parser, root, args.out, "the class report")
     url = os.environ.get("DB_URL") or f"sqlite:///{root / 'gradebook.db'}"
     with Gradebook(url) as gb:
         wanted = args.assignments or [a.name for a in gb.assignments]

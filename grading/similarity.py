@@ -34,6 +34,8 @@ from pathlib import Path
 
 import nbformat
 
+from grading.class_report import reports_folder
+
 _GRAPH = re.compile(r"GRAPH = (\{.*?\});\s*$", re.MULTILINE)
 
 
@@ -179,9 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the Python that has compare50 installed")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    out = (args.out or root / "reports").resolve()
-    if out == root / "feedback" or (root / "feedback") in out.parents:
-        parser.error("the similarity report is for the instructor: not under feedback/")
+    out = reports_folder(parser, root, args.out, "the similarity report")
     for assignment in args.assignments:
         similarity(root, assignment, out / assignment, args.compare50)
     return 0

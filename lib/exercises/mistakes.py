@@ -375,8 +375,9 @@ MISTAKES: dict[str, list[Mistake]] = {
         Mistake("mean taken twice", _MEAN_TWICE, _deep(extra_mean=True)),
         Mistake("softmax over wrong axis", _SOFTMAX_AXIS, _deep(softmax_axis=0)),
         Mistake("dA not multiplied in", _FORGOT_UPSTREAM, _deep(forgot_upstream=True)),
-        Mistake("cache off by one", "The cache is read one layer off: layer l's backward needs "
-                "z of layer l - 1's forward pass (its input's pre-activation), not its own.",
+        Mistake("cache off by one", "The cache is read one layer off: turning dA into dZ for "
+                "layer l needs layer l's own pre-activation z[l] from its forward pass, not "
+                "z[l+1] of the layer after it.",
                 _deep(cache_shift=True)),
     ],
     # -- exercise 4 ---------------------------------------------------------------------------

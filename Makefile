@@ -31,6 +31,7 @@ help:
 	@echo "make home URL=https://github.com/<owner>/<name>   set the course's home (README 'Teach this course')"
 	@echo "Exercises (nbgrader; README 'For instructors'; ASSIGNMENT=<id> limits to one; COURSE=<folder>):"
 	@echo "make release     generate the student notebooks into release/ and chapters/exercises/"
+	@echo "                 with this term's variant drawn from the course secret; VARIANT=default: the upstream one"
 	@echo "make roster ROSTER=students.csv   add the class to the gradebook"
 	@echo "make deadlines   write deadlines.toml's due dates into the gradebook (autograde does it too)"
 	@echo "make collect     FROM=<folder of <student>/<assignment>/> | ZIP=<LMS download> ASSIGNMENT=<id>"
@@ -157,10 +158,14 @@ home: $(STAMP)
 
 # The released notebooks pin the engine's wheel built here (chapters/exercises/engine/, committed
 # with them) and name the course home of _config.yml (book_ext/exercise_release.py).
+# Each assignment is released with this term's variant, drawn from the course secret and recorded
+# in variants.json (grading/variants.py); VARIANT=default releases the upstream one (the public
+# site's chapters/exercises/ are the default variant).
 release: $(STAMP)
 	$(PY) -m book_ext.exercise_release pin
 	@for a in $(ASSIGNMENT); do \
 	  $(GRADING).regrade $$a --before-release --root "$(ROOT)" && \
+	  $(GRADING).variants choose $$a --root "$(ROOT)" $(if $(filter default,$(VARIANT)),--default) && \
 	  $(NBGRADER) generate_assignment $$a --force --CourseDirectory.root="$(ROOT)" && \
 	  $(if $(filter $(CURDIR),$(ROOT)),cp release/$$a/$$a.ipynb chapters/exercises/$$a.ipynb &&) \
 	  echo "released $$a -> $(COURSE)/release/$$a/$(if $(filter $(CURDIR),$(ROOT)), and chapters/exercises/$$a.ipynb)" || exit 1; done

@@ -40,6 +40,7 @@ from grading.preprocessors import (
 )
 from grading.rubric import HideRubric, ShowRubric
 from grading.sandbox import SandboxedExecute
+from grading.variants import InstantiateVariant
 from grading.verdict import HiddenInputs, VerdictOutside
 from lib.exercises.validate_summary import SummaryFirst
 
@@ -59,9 +60,13 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_S
 if os.environ.get("DB_URL"):
     c.CourseDirectory.db_url = os.environ["DB_URL"]
 
-# -- release: the set-up cell pins the engine wheel of `make release` and the course home of
-#    _config.yml; first, so that nbgrader checksums and stores the cell as written
-c.GenerateAssignment.preprocessors = [PinEngine] + list(GenerateAssignment().preprocessors)
+# -- release: the exercise's variant recorded in variants.json (grading/variants.py: drawn from
+#    the course secret by `make release`, the default if none is recorded) written into the
+#    notebook, then the set-up cell pins the engine wheel of `make release` and the course home of
+#    _config.yml; first, so that nbgrader checksums and stores the cells as released
+c.GenerateAssignment.preprocessors = [InstantiateVariant, PinEngine] + list(
+    GenerateAssignment().preprocessors
+)
 # the repository that holds the engine and its released wheel (this config may be copied into
 # a course folder elsewhere: COURSE=, the tests' temporary courses)
 c.PinEngine.course_root = os.path.dirname(os.path.dirname(os.path.abspath(book_ext.__file__)))

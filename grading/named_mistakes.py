@@ -58,7 +58,7 @@ def named(grade_id: str, case: dict, got: dict, solution: dict) -> tuple[Mistake
         return None
     expected = {name: np.asarray(reference[path]) for name, path in names.items()}
     received = {name: got[path] for name, path in names.items() if path in got}
-    mistake = diagnose(grade_id, case, received, expected)
+    mistake = diagnose(grade_id, case, received, expected, variant=solution.get("VARIANT"))
     if mistake is None:
         return None
     shown = [n for n in expected if not _equal(received[n], expected[n])]

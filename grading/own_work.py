@@ -99,6 +99,10 @@ BUILTINS = frozenset(
 )
 # the visible checks: they hold no answers, every part may call them
 CHECKS = frozenset({"check_array", "check_scalar", "check_int", "check_gradients"})
+# the exercise's variant (grading.variants: the locked cell ``VARIANT = {...}``): top-level code
+# may read it, a part's answer may not (it writes this term's numbers itself, so that an answer
+# copied from the public source, which reads them, earns nothing)
+VARIANT = frozenset({"VARIANT"})
 # attributes that lead from a value to frames, memory or files
 ESCAPES = frozenset(
     """
@@ -204,8 +208,12 @@ class Course:
     test_names: set[str] = field(default_factory=set)  # globals the test cells set (x, c, ...)
 
     @classmethod
-    def of(cls, source_notebook: Path) -> Course:
+    def of(cls, source_notebook: Path, variant: dict | None = None) -> Course:
         nb = nbformat.read(source_notebook, as_version=4)
+        if variant is not None:      # the locked cells as released (the variant cell's source)
+            from grading.variants import instantiate
+
+            nb = instantiate(nb, variant)
         answers, names, aliases, test_names = set(), set(), {}, set()
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
@@ -434,7 +442,7 @@ class Reading:
         """{cell index: reason} for cells whose top-level code is not allowed to run before the
         later parts: course names rebound, or a construct no part may use."""
         parts = list(every_part)
-        allowed = BUILTINS | CHECKS | frozenset().union(*(p.given for p in parts))
+        allowed = BUILTINS | CHECKS | VARIANT | frozenset().union(*(p.given for p in parts))
         found: dict[int, str] = {}
         for index, stmt in self.top_level:
             if index in found:
@@ -479,18 +487,20 @@ class Reading:
 _COURSES: dict[tuple, Course] = {}
 
 
-def read(nb, source_notebook: Path) -> Reading:
-    """The student's code in ``nb``; the course's cells are those of the instructor's notebook
-    and of the repository's released copy (whose set-up cell installs the engine). The course's
-    side is read once per process (a class is graded by one)."""
+def read(nb, source_notebook: Path, variant: dict | None = None) -> Reading:
+    """The student's code in ``nb``; the course's cells are those of the instructor's notebook,
+    instantiated with the released ``variant`` (``grading.variants``), and of the repository's
+    released copy (whose set-up cell installs the engine). The course's side is read once per
+    process (a class is graded by one)."""
     released = Path(__file__).resolve().parents[1] / "chapters" / "exercises" / source_notebook.name
     key = (
         str(source_notebook),
         source_notebook.stat().st_mtime,
         released.stat().st_mtime if released.exists() else None,
+        repr(sorted((variant or {}).items())),
     )
     if key not in _COURSES:
-        course = Course.of(source_notebook)
+        course = Course.of(source_notebook, variant)
         if released.exists():
             course.sources |= _course_sources(nbformat.read(released, as_version=4))
         _COURSES[key] = course

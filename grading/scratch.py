@@ -11,7 +11,9 @@ disk, no gradebook. The coordinator sends each task everything as data (``task``
 * ``files``     the student's submitted files, as bytes (read by ``read_tree``: regular files
                 only, no link followed);
 * ``config``    the course's nbgrader configuration (its preprocessors, time limits, sandbox);
-* ``secret``    the secret the hidden inputs' seeds mix in.
+* ``secret``    the secret the hidden inputs' seeds mix in;
+* ``variant``   the variant the assignment was released with (``grading.variants``: the
+                course's record), written into the scratch course's own record.
 
 The worker builds a scratch course of these in its own temporary folder, runs nbgrader's
 Autograde converter there, and returns plain data: the grade rows and the autograded files
@@ -34,6 +36,7 @@ import sqlalchemy as sa
 
 from grading.kernel_boundary import Limits, plain_files
 from grading.merge import write_tree
+from grading.variants import write_record
 
 # what one task may carry in or out: a submission folder, or a graded one, as bytes
 MAX_TREE_BYTES = 64 * 1024**2
@@ -71,7 +74,8 @@ def make_task(course_root: Path, assignment: str, student: str, *, config, secre
     files, ignored = read_tree(Path(course_root) / "submitted" / student / assignment)
     return {"assignment": assignment, "student": student, "config": config, "secret": secret,
             "seed": seed, "source": bundle["source"], "digest": bundle["digest"],
-            "files": files, "ignored": ignored, "settings": settings}
+            "files": files, "ignored": ignored, "settings": settings,
+            "variant": bundle.get("variant")}
 
 
 # the tables nbgrader fills when it grades; the seed leaves them empty
@@ -153,6 +157,8 @@ def autograde_in_scratch(task: dict, run: str = "default", overrides: dict | Non
         write_tree(scratch / source_dir / assignment, task["source"])
         (scratch / "submitted" / student).mkdir(parents=True)
         write_tree(scratch / "submitted" / student / assignment, task["files"])
+        if task.get("variant") is not None:
+            write_record(scratch, assignment, task["variant"])
         db = scratch / "gradebook.db"
         db.write_bytes(task["seed"])
         config.CourseDirectory.root = str(scratch)

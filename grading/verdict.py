@@ -41,6 +41,7 @@ from grading.kernel_boundary import read_plain, reference_notebook
 from grading.notes import add_notes
 from grading.own_work import describe, read
 from grading.parts import PARTS, Part
+from grading.variants import instantiate, released
 from lib.exercises.handin import VALUES_MIME, decode_array, decode_inputs, encode_inputs
 
 HANDOUT = re.compile(r'handin\.cases\("(?P<grade_id>[\w-]+)"\)')
@@ -78,6 +79,8 @@ class _CoursePreprocessor(NbGraderPreprocessor):
         course = self.config.CourseDirectory
         root = course.root if "root" in course else os.getcwd()
         self._salt = CourseSecret(parent=self).value(root, str(course.get("course_id", "")))
+        # the variant the assignment was released with (grading.variants: the course's record)
+        self._variant = released(root, self._assignment, self._salt, self.log)
 
     def _seed(self, grade_id):
         return draw_seed(self._salt, self._assignment, self._student, grade_id)
@@ -110,18 +113,30 @@ class HiddenInputs(_CoursePreprocessor):
         return cell, resources
 
 
-_SOLUTIONS: dict[str, dict] = {}      # sha256 of the source notebook -> its namespace
+_SOLUTIONS: dict[str, dict] = {}      # sha256 of the instantiated notebook -> its namespace
 
 
-def solution_namespace(path: Path) -> dict:
-    """Run the instructor's notebook (every code cell but the tests) in THIS process, once per
-    content. ``path`` is read as a plain file (no link followed, ``grading.kernel_boundary``);
-    the cache is keyed on the bytes' digest, so a notebook that changed is run again."""
+def reference_source(path: Path, variant: dict | None) -> tuple[bytes, object]:
+    """The instructor's notebook at ``path`` (read as a plain file, no link followed,
+    ``grading.kernel_boundary``) instantiated with ``variant`` (``grading.variants``): its
+    bytes and the notebook."""
     path = Path(path)
     data = read_plain(path.parent, path.name, single_link=False)
+    nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    if variant is not None:
+        nb = instantiate(nb, variant)
+        data = nbformat.writes(nb).encode("utf-8")
+    return data, nb
+
+
+def solution_namespace(path: Path, variant: dict | None = None) -> dict:
+    """Run the instructor's notebook, instantiated with ``variant`` (every code cell but the
+    tests), in THIS process, once per content: the cache is keyed on the instantiated
+    notebook's digest, so a notebook or a variant that changed is run again."""
+    path = Path(path)
+    data, nb = reference_source(path, variant)
     key = hashlib.sha256(data).hexdigest()
     if key not in _SOLUTIONS:
-        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         namespace: dict = {"__name__": "instructor_solution"}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
@@ -235,7 +250,7 @@ class VerdictOutside(_CoursePreprocessor):
         self._part_problems: dict[str, str] = {}
         violations: dict[int, str] = {}
         if self.own_work:
-            reading = read(nb, self._source)
+            reading = read(nb, self._source, self._variant)
             rules = {g: p.may_use for g, p in self._parts.items() if p.may_use is not None}
             violations = reading.top_level_problems(rules.values())
             for grade_id, may_use in rules.items():
@@ -301,7 +316,7 @@ class VerdictOutside(_CoursePreprocessor):
 
     def _judge(self, part: Part, grade_id: str, cell, points: float):
         if self._solution is None:
-            self._solution = solution_namespace(self._source)
+            self._solution = solution_namespace(self._source, self._variant)
         _, inputs = part_inputs(part, self._seed(grade_id))
         got, problems = received_values(cell, grade_id)
         passed_hidden, lines = 0, list(problems)

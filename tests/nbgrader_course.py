@@ -16,6 +16,8 @@ from pathlib import Path
 import nbformat
 from notebook_runner import ROOT
 
+from grading.variants import model_answer, released
+
 ASSIGNMENTS = ["01_neurons_perceptron", "02_losses_softmax", "03_backpropagation",
                "04_approximation_depth"]
 BIN = ROOT / ".venv" / "bin"
@@ -74,10 +76,14 @@ def points(assignment: str, grade_ids=None, auto_only=True) -> float:
 
 def fill(course: Path, assignment: str, ids=None, edits=None):
     """The released notebook with the solution cells ``ids`` (all if None) filled in from the
-    source, then ``edits`` (grade_id -> function of the cell's source) applied."""
+    source (the model answer of the variant the course released), then ``edits`` (grade_id ->
+    function of the cell's source) applied."""
     nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
+    # the model answer of the variant the course released, as a student writes it (the numbers
+    # written in: an answer may not read VARIANT)
+    variant = released(course, assignment)
     solutions = {
-        nbg_meta(c)["grade_id"]: c.source
+        nbg_meta(c)["grade_id"]: model_answer(c.source, variant)
         for c in source_nb(assignment).cells
         if nbg_meta(c).get("solution") and c.cell_type == "code"
     }

@@ -15,6 +15,7 @@ from notebook_runner import ROOT
 
 from grading.own_work import read
 from grading.parts import PARTS
+from grading.variants import default, model_answer
 
 A1, A2, A3, A4 = sorted(PARTS)
 
@@ -23,11 +24,15 @@ def source(assignment):
     return ROOT / "solutions" / "source" / assignment / f"{assignment}.ipynb"
 
 
-def reading(assignment, answers=None, added=None, metadata=None):
-    """The instructor's notebook with answers (grade_id -> code) replaced and a cell added."""
+def reading(assignment, answers=None, added=None, metadata=None, verbatim=False):
+    """The instructor's notebook, its answers as a student writes them (the default variant's
+    numbers written in; ``verbatim``: as the source has them, reading ``VARIANT``), with answers
+    (grade_id -> code) replaced and a cell added."""
     nb = nbformat.read(source(assignment), 4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and not verbatim:
+            cell.source = model_answer(cell.source, default(assignment))
         if answers and grade_id in answers:
             cell.source = answers[grade_id]
     if added is not None:
@@ -54,6 +59,16 @@ def problems(assignment, **kwargs):
 @pytest.mark.parametrize("assignment", sorted(PARTS))
 def test_the_solutions_use_only_what_each_part_allows(assignment):
     assert problems(assignment) == ({}, {})
+
+
+def test_an_answer_that_reads_the_variant_earns_nothing():
+    """The public source's answers read this term's numbers from VARIANT: copied as they are,
+    each part that does scores 0 (a student writes the numbers of the variant released)."""
+    _, found = problems(A2, verbatim=True)
+    assert set(found) == set(PARTS[A2])
+    assert all("uses `VARIANT`" in why for why in found.values())
+    top, _ = problems(A2, added='print(VARIANT["temperature"])')
+    assert top == {}        # top-level code may read it (a student looking at the variant)
 
 
 SIGMOID = 'def sigmoid(z):\n    """doc"""\n    {}\n'

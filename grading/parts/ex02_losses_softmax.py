@@ -6,12 +6,25 @@ number (1e-315 to 1e-308) that 1 / (1 + exp(-z)) and 0.5 (1 + tanh(z / 2)) round
 with a relative tolerance only: the stable forms keep 6 digits there). The test cells also run
 the student's function under ``np.errstate(over="raise")``, which stops the forms that overflow
 in a branch ``np.where`` throws away.
+
+Variants (``grading.variants``): the sigmoid's slope k (part 1: sigma(k z)), the positive class's
+weight w of the binary cross-entropy (part 2), the softmax's temperature tau (parts 3 to 5:
+softmax(Z / tau), its log, and the cross-entropy whose gradient gains a 1 / tau). The judges
+compare with the instantiated reference, so they follow the variant by themselves; the cases
+hold the extreme inputs of every slope.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from grading.parts import MayUse, Part, compare_all, paths
+
+# parameter -> its options, the upstream default first (the source's VARIANT cell)
+VARIANTS = {
+    "slope": (1, 2, 0.5),
+    "pos_weight": (1, 2, 3),
+    "temperature": (1, 2, 0.5),
+}
 
 EXACT = {"rtol": 1e-6, "atol": 0.0}
 # the parts teach the stable forms: NumPy's routines that compute them are off-limits
@@ -33,6 +46,9 @@ def sigmoid_cases(rng):
             np.linspace(-40, 40, 41),
             [-720.0, -712.5, -800.0, 710.0, 1e5, -1e5],
             rng.uniform(-725, -710, 4),
+            # where sigma(k z) is tiny for the other slopes (k z in [-725, -710])
+            rng.uniform(-362.5, -355, 2),
+            rng.uniform(-1450, -1420, 2),
         ]
     )
     return visible + [

@@ -20,6 +20,7 @@ This module contains no solutions: it only compares.
 from __future__ import annotations
 
 import contextlib
+import sys
 import textwrap
 import types
 from collections.abc import Callable, Iterator, Mapping
@@ -84,6 +85,12 @@ def _wrap(text: str) -> str:
     )
 
 
+def _notebook_variant() -> dict | None:
+    """The exercise's ``VARIANT`` (its locked cell, in the notebook's namespace), or None."""
+    variant = getattr(sys.modules.get("__main__"), "VARIANT", None)
+    return dict(variant) if isinstance(variant, dict) else None
+
+
 def _name_the_mistake(part: str | None, inputs: Mapping[str, Any] | None,
                       got: Mapping[str, Any], expected: Mapping[str, Any], where: str = "") -> None:
     """Fail with the catalogued mistake of ``part`` that ``got`` shows, if it shows one.
@@ -98,7 +105,8 @@ def _name_the_mistake(part: str | None, inputs: Mapping[str, Any] | None,
         if any(v.dtype == object for v in got_arrays.values()):
             return
         expected = {k: np.asarray(v) for k, v in expected.items()}
-        mistake = _mistakes.diagnose(part, inputs, got_arrays, expected, rtol=1e-5, atol=1e-7)
+        mistake = _mistakes.diagnose(part, inputs, got_arrays, expected, rtol=1e-5, atol=1e-7,
+                                     variant=_notebook_variant())
     except Exception:  # a value the catalogue cannot read: the plain comparison will say it
         return
     if mistake is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -56,13 +57,17 @@ def close(a, b, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
 
 
 def diagnose(part: str, inputs: Values, got: Values, expected: Values,
-             *, rtol: float | None = None, atol: float | None = None) -> Mistake | None:
+             *, rtol: float | None = None, atol: float | None = None,
+             variant: Mapping[str, Any] | None = None) -> Mistake | None:
     """The first mistake of ``part`` whose values ``got`` shows, or None.
 
     ``got`` and ``expected`` map output names to arrays (the names of ``expected`` are compared;
     a name missing from ``got`` is no match). A mistake whose variant cannot be computed for
-    these inputs, or changes nothing here, is skipped.
+    these inputs, or changes nothing here, is skipped. ``variant``: the exercise's ``VARIANT``
+    (its parameters, e.g. the softmax's temperature; the upstream default if None); the mistakes
+    are computed for it.
     """
+    inputs = {**inputs, _VARIANT: dict(variant or {})}
     rtol = TOLERANCE.get(part, (1e-6, 1e-9))[0] if rtol is None else rtol
     atol = TOLERANCE.get(part, (1e-6, 1e-9))[1] if atol is None else atol
     names = [k for k in expected if k in got]
@@ -111,6 +116,18 @@ def evidence(name: str, got, expected, *, entries: int = 2) -> str:
 
 def _f(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
+
+
+_VARIANT = "__variant__"      # where diagnose puts the exercise's VARIANT among the inputs
+
+
+def _param(inputs, name: str, default):
+    """The variant's parameter ``name`` (the upstream ``default`` when none is given)."""
+    return inputs.get(_VARIANT, {}).get(name, default)
+
+
+def _tau(inputs) -> float:
+    return float(_param(inputs, "temperature", 1.0))
 
 
 def _onehot(t, K: int) -> np.ndarray:
@@ -225,25 +242,30 @@ def _update(*, strict=False, flip=False, bias=True, always=False):
 def _bce(form):
     def wrong(inputs, right):
         z, t = _f(inputs["z"]).ravel(), _f(inputs["t"]).ravel()
+        w = float(_param(inputs, "pos_weight", 1.0))
         if form == "sum":
-            return {"L": float(np.sum(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - t * z))}
+            softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))     # log(1 + e^z)
+            return {"L": float(np.sum(w * t * (softplus - z) + (1 - t) * softplus))}
         p = 1.0 / (1.0 + np.exp(-z))
-        return {"L": float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))}
+        return {"L": float(-np.mean(w * t * np.log(p) + (1 - t) * np.log(1 - p)))}
     return wrong
 
 
 def _softmax_ce_pair(**kind):
     def wrong(inputs, right):
-        Z, t = _f(inputs["Z"]), np.asarray(inputs["t"]).astype(int)
+        tau = _tau(inputs)
+        Z, t = _f(inputs["Z"]) / tau, np.asarray(inputs["t"]).astype(int)
         n, K = Z.shape
         if kind.get("naive"):
             P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
-            return {"L": float(-np.mean(np.log(P[np.arange(n), t]))), "dZ": (P - _onehot(t, K)) / n}
+            return {"L": float(-np.mean(np.log(P[np.arange(n), t]))),
+                    "dZ": (P - _onehot(t, K)) / (n * tau)}
         if kind.get("sum"):
             return {"L": float(-np.sum(log_softmax(Z, axis=1)[np.arange(n), t])),
-                    "dZ": softmax(Z, axis=1) - _onehot(t, K)}
+                    "dZ": (softmax(Z, axis=1) - _onehot(t, K)) / tau}
         P = softmax(Z, axis=0)
-        return {"L": float(-np.mean(np.log(P[np.arange(n), t]))), "dZ": (P - _onehot(t, K)) / n}
+        return {"L": float(-np.mean(np.log(P[np.arange(n), t]))),
+                "dZ": (P - _onehot(t, K)) / (n * tau)}
     return wrong
 
 
@@ -280,7 +302,9 @@ MISTAKES: dict[str, list[Mistake]] = {
     "test-sigmoid": [
         Mistake("tiny values rounded to 0", "Sigmoid of very negative z is rounded to 0: "
                 "1 / (1 + exp(-z)) and 0.5 (1 + tanh(z/2)) lose it; use exp(z) / (1 + exp(z)) "
-                "for z < 0.", lambda i, r: {"out": 1.0 / (1.0 + np.exp(-_f(i["z"])))}),
+                "for z < 0.",
+                lambda i, r: {"out": 1.0 / (1.0 + np.exp(-float(_param(i, "slope", 1.0))
+                                                         * _f(i["z"])))}),
     ],
     "test-bce": [
         Mistake("log of probabilities", "log(p) of p = sigmoid(z) without care gives inf for "
@@ -292,21 +316,21 @@ MISTAKES: dict[str, list[Mistake]] = {
     "test-softmax": [
         Mistake("no max subtracted", "exp overflows for large logits: subtract each row's "
                 "maximum before exp.",
-                lambda i, r: {"out": np.exp(_f(i["Z"])) / np.exp(_f(i["Z"])).sum(axis=1,
-                                                                                   keepdims=True)}),
+                lambda i, r: {"out": np.exp(_f(i["Z"]) / _tau(i))
+                              / np.exp(_f(i["Z"]) / _tau(i)).sum(axis=1, keepdims=True)}),
         Mistake("softmax over wrong axis", _SOFTMAX_AXIS,
-                lambda i, r: {"out": softmax(_f(i["Z"]), axis=0)}),
+                lambda i, r: {"out": softmax(_f(i["Z"]) / _tau(i), axis=0)}),
     ],
     "test-log-softmax": [
         Mistake("log of softmax", "log(softmax(Z)) gives -inf where the softmax rounds to 0: "
                 "use Z - max - log(sum(exp(Z - max))).",
-                lambda i, r: {"out": np.log(softmax(_f(i["Z"]), axis=1))}),
+                lambda i, r: {"out": np.log(softmax(_f(i["Z"]) / _tau(i), axis=1))}),
         Mistake("no max subtracted", "exp overflows for large logits: subtract each row's "
                 "maximum before exp.",
-                lambda i, r: {"out": _f(i["Z"]) - np.log(np.exp(_f(i["Z"])).sum(axis=1,
-                                                                              keepdims=True))}),
+                lambda i, r: {"out": _f(i["Z"]) / _tau(i) - np.log(
+                    np.exp(_f(i["Z"]) / _tau(i)).sum(axis=1, keepdims=True))}),
         Mistake("log-softmax over wrong axis", _SOFTMAX_AXIS,
-                lambda i, r: {"out": log_softmax(_f(i["Z"]), axis=0)}),
+                lambda i, r: {"out": log_softmax(_f(i["Z"]) / _tau(i), axis=0)}),
     ],
     "test-softmax-ce": [
         Mistake("softmax not stabilised", "exp overflows for large logits: subtract each row's "

@@ -20,7 +20,7 @@ from lib.exercises.mistakes import MISTAKES, Mistake, diagnose, evidence, output
 
 # grade_id -> (case inputs, solution namespace) -> the reference value, as the judge computes it
 REFERENCES: dict[str, Callable[[dict, dict], object]] = {
-    "test-affine": lambda c, s: s["affine"](c["X"], c["W"], c["b"]),
+    "test-affine": lambda c, s: _affine(c, s),
     "test-perceptron-update": lambda c, s: _update_history(c, s),
     "test-sigmoid": lambda c, s: s["sigmoid"](c["z"]),
     "test-bce": lambda c, s: s["binary_cross_entropy"](c["z"], c["t"]),
@@ -39,6 +39,12 @@ REFERENCES: dict[str, Callable[[dict, dict], object]] = {
     "test-count-regions": lambda c, s: s["count_regions_on_line"](
         [(c[f"W{i}"], c[f"b{i}"]) for i in range(int(c["depth"]))], c["x0"], c["x1"]),
 }
+
+
+def _affine(case, solution):
+    from grading.parts.ex01_neurons_perceptron import affine_reference
+
+    return affine_reference(case, solution)
 
 
 def _update_history(case, solution):

@@ -1,23 +1,49 @@
-"""Exercise 1, neurons and the perceptron: the graded parts."""
+"""Exercise 1, neurons and the perceptron: the graded parts.
+
+Variants (``grading.variants``): the layout of a layer's weights (one neuron per row of W, (m, d),
+Z = X W^T + b; or per column, (d, m), Z = X W + b) and the perceptron's learning rate eta
+(w <- w +- eta x), which the training of part 3 inherits. The cases hold W one neuron per row;
+the test cell and the judge hand it over in the variant's layout.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from grading.parts import MayUse, Part, compare_all, paths, real_array, scalar
 
+# parameter -> its options, the upstream default first (the source's VARIANT cell)
+VARIANTS = {
+    "weights": ("rows", "columns"),
+    "learning_rate": (1, 0.5, 0.25),
+}
+
+
+def in_layout(W, solution):
+    """The case's weights (one neuron per row) in the layout of the variant graded."""
+    W = np.asarray(W, dtype=float)
+    return W if solution["VARIANT"]["weights"] == "rows" else W.T
+
 
 def affine_cases(rng):
     visible = [{"X": [[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]],
                 "W": [[1.0, 0.0], [0.0, 1.0], [2.0, -1.0], [0.5, 0.5]], "b": [0.0, 1.0, -1.0, 2.0]}]
     hidden = []
-    for n, d, m in [(1, 1, 1), tuple(rng.integers(2, 9, 3)), (int(rng.integers(20, 50)), 12, 9)]:
+    # (one sample of one feature into two neurons: a 1 x 1 W would be the same in both layouts;
+    # d != m in the random shapes, so that a W in the other layout never fits)
+    features, neurons = (int(k) for k in rng.choice(np.arange(2, 9), 2, replace=False))
+    for n, d, m in [(1, 1, 2), (int(rng.integers(2, 9)), features, neurons),
+                    (int(rng.integers(20, 50)), 12, 9)]:
         hidden.append({"X": rng.standard_normal((n, d)), "W": rng.standard_normal((m, d)),
                        "b": rng.standard_normal(m)})
     return visible + hidden
 
 
 def affine_judge(case, got, solution):
-    return compare_all(got, paths(solution["affine"](case["X"], case["W"], case["b"])))
+    return compare_all(got, paths(affine_reference(case, solution)))
+
+
+def affine_reference(case, solution):
+    return solution["affine"](case["X"], in_layout(case["W"], solution), case["b"])
 
 
 def update_cases(rng):

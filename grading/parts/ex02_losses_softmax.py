@@ -69,10 +69,12 @@ def bce_cases(rng):
         {"z": [1000.0], "t": [1]},
         {"z": [-1000.0], "t": [1]},
     ]
-    hidden = [
-        {"z": rng.standard_normal(n) * scale, "t": rng.integers(0, 2, n)}
-        for n, scale in [(1, 1.0), (10, 3.0), (37, 50.0), (int(rng.integers(3, 9)), 800.0)]
-    ]
+    hidden = []
+    for n, scale in [(1, 1.0), (10, 3.0), (37, 50.0), (int(rng.integers(3, 9)), 800.0)]:
+        z, t = rng.standard_normal(n) * scale, rng.integers(0, 2, n)
+        i = rng.integers(n)             # a misclassified positive in every case: its weight
+        z[i], t[i] = -abs(z[i]), 1      # counts, even where the logits are huge
+        hidden.append({"z": z, "t": t})
     return visible + hidden
 
 
@@ -84,11 +86,17 @@ def _logits(rng, sizes):
     return [{"Z": rng.standard_normal((n, K)) * scale} for n, K, scale in sizes]
 
 
+def _huge_logits(rng, n, K, offset):
+    """Logits of a few units apart around huge values (+- ``offset``, a different one per row):
+    exp overflows unless the maximum is subtracted, and the probabilities are not all 0 or 1
+    (the temperature changes them)."""
+    return rng.standard_normal((n, K)) * 2 + rng.uniform(-offset, offset, (n, 1))
+
+
 def softmax_cases(rng):
     visible = [{"Z": [[0.0, np.log(2)]]}, {"Z": [[1000.0, 1000.0], [0.0, np.log(2)]]}]
-    return visible + _logits(
-        rng, [(1, 2, 1.0), (4, 3, 2.0), (6, 10, 300.0), (3, 2, float(rng.uniform(1000, 1e4)))]
-    )
+    return visible + _logits(rng, [(1, 2, 1.0), (4, 3, 2.0)]) + [
+        {"Z": _huge_logits(rng, 6, 10, 300.0)}, {"Z": _huge_logits(rng, 3, 2, 1e4)}]
 
 
 def softmax_judge(case, got, solution):
@@ -98,7 +106,8 @@ def softmax_judge(case, got, solution):
 def log_softmax_cases(rng):
     visible = [{"Z": [[0.0, np.log(2)]]}, {"Z": [[0.0, -1000.0]]}]
     # (no K = 1 case: its answer, 0, is a constant anyone can return)
-    return visible + _logits(rng, [(1, 2, 1.0), (5, 4, 3.0), (4, 7, float(rng.uniform(500, 5000)))])
+    return visible + _logits(rng, [(1, 2, 1.0), (5, 4, 3.0)]) + [
+        {"Z": _huge_logits(rng, 4, 7, 5000.0)}]
 
 
 def log_softmax_judge(case, got, solution):
@@ -112,7 +121,8 @@ def softmax_ce_cases(rng):
     ]
     hidden = []
     for n, K, scale in [(1, 2, 1.0), (7, 4, 2.0), (3, 10, 400.0), (2, 3, 1e4)]:
-        hidden.append({"Z": rng.standard_normal((n, K)) * scale, "t": rng.integers(0, K, n)})
+        Z = rng.standard_normal((n, K)) * scale if scale < 100 else _huge_logits(rng, n, K, scale)
+        hidden.append({"Z": Z, "t": rng.integers(0, K, n)})
     return visible + hidden
 
 

@@ -1,9 +1,20 @@
-"""Exercise 4, approximation and depth: the graded parts (judged on the returned networks)."""
+"""Exercise 4, approximation and depth: the graded parts (judged on the returned networks).
+
+Variants (``grading.variants``): the hidden units of part 1 (sigmoid bumps or ReLU ramps: the
+network must use the variant's) and the peak p of the tent map of part 3
+(T(x) = min(x / p, (1 - x) / (1 - p))). Part 2 counts regions of any network: one variant.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from grading.parts import MayUse, Part, scalar
+
+# parameter -> its options, the upstream default first (the source's VARIANT cell)
+VARIANTS = {
+    "activation": ("sigmoid", "relu"),
+    "peak": (0.5, 0.25, 0.75),
+}
 
 # functions of part 1 as NumPy expressions in x: the test cell evaluates the same text
 FUNCTIONS = ["np.sin(2 * np.pi * x)", "x ** 2", "np.abs(x - 0.3)", "np.cos(3 * x) + 2",
@@ -31,6 +42,9 @@ def bump_judge(case, got, solution):
         or str(activation) not in ("sigmoid", "relu")
     ):
         return ["`activation` should be the string 'sigmoid' or 'relu'"]
+    wanted = solution["VARIANT"]["activation"]
+    if str(activation) != wanted:
+        return [f"this exercise's hidden units are {wanted} units (`activation` '{wanted}')"]
     arrays = {}
     for key in ("w", "b", "c"):
         value = got.get(f"out.{key}")
@@ -125,14 +139,15 @@ def tent_cases(rng):
     return [{"q": 1}, {"q": 2}] + [{"q": int(q)} for q in (3, 5, 9, int(rng.integers(4, 8)))]
 
 
-def _tent(x, q):
+def _tent(x, q, p):
+    """The tent map peaking at p, composed q times."""
     for _ in range(q):
-        x = np.minimum(2 * x, 2 - 2 * x)
+        x = np.minimum(x / p, (1 - x) / (1 - p))
     return x
 
 
 def tent_judge(case, got, solution):
-    q = int(case["q"])
+    q, p = int(case["q"]), float(solution["VARIANT"]["peak"])
     layers = []
     while f"out.{len(layers)}.0" in got:
         prefix = f"out.{len(layers)}"
@@ -160,8 +175,9 @@ def tent_judge(case, got, solution):
         y = solution["relu_network"](layers, x.reshape(-1, 1))
     except ValueError:
         return ["the layers' shapes do not fit together (input and output of size 1)"]
-    if y.shape != (x.size, 1) or not np.allclose(y.ravel(), _tent(x, q), rtol=0, atol=1e-9):
-        return [f"the network does not compute the tent map composed {q} times on [0, 1]"]
+    if y.shape != (x.size, 1) or not np.allclose(y.ravel(), _tent(x, q, p), rtol=0, atol=1e-9):
+        return [f"the network does not compute the tent map (peak at {p}) composed {q} times "
+                "on [0, 1]"]
     return []
 
 

@@ -210,29 +210,30 @@ def _softmax_ce_grad(axis=1, scale=1.0, subtract=True):
 
 
 def _update(*, strict=False, flip=False, bias=True, always=False):
-    """perceptron_update made wrong (y = [w.x >= 0]; w + (label - y) x), applied step after step.
+    """perceptron_update made wrong (y = [w.x >= 0]; w + eta (label - y) x), applied step after
+    step (eta: the variant's learning rate).
 
     The grader's cases are sequences, ``{"w", "xs", "labels"}``: the weights after every step,
     each step from the one before, shape (steps, d + 1). A visible test's single step,
     ``{"w", "x", "label"}``, gives the new weights, shape (d + 1,).
     """
 
-    def step(w, x, label):
+    def step(w, x, label, eta):
         a = float(w @ x)
         y = int(a > 0) if strict else int(a >= 0)
-        change = (2 * label - 1) * x if always else (label - y) * x
+        change = eta * ((2 * label - 1) * x if always else (label - y) * x)
         if not bias:
             change = change.copy()
             change[0] = 0.0
         return w - change if flip else w + change
 
     def wrong(inputs, right):
-        w = _f(inputs["w"])
+        w, eta = _f(inputs["w"]), float(_param(inputs, "learning_rate", 1.0))
         if "xs" not in inputs:
-            return {"w": step(w, _f(inputs["x"]), int(inputs["label"]))}
+            return {"w": step(w, _f(inputs["x"]), int(inputs["label"]), eta)}
         history = []
         for x, label in zip(_f(inputs["xs"]), np.asarray(inputs["labels"]).astype(int)):
-            w = step(w, x, int(label))
+            w = step(w, x, int(label), eta)
             history.append(w)
         return {"w": np.array(history)}
 
@@ -282,10 +283,12 @@ _SOFTMAX_AXIS = ("The softmax is taken over the wrong axis: over the classes of 
 
 MISTAKES: dict[str, list[Mistake]] = {
     # -- exercise 1 ---------------------------------------------------------------------------
+    # (the inputs hold W one neuron per row, whatever the variant's layout: the products below
+    # are the layer's pre-activations in both)
     "test-affine": [
-        Mistake("bias left out", "The bias b is left out: Z = X @ W.T + b.",
+        Mistake("bias left out", "The bias b is left out: it is added to every row of Z.",
                 lambda i, r: {"out": _f(i["X"]) @ _f(i["W"]).T}),
-        Mistake("bias subtracted", "The bias is subtracted instead of added: Z = X @ W.T + b.",
+        Mistake("bias subtracted", "The bias is subtracted instead of added to every row of Z.",
                 lambda i, r: {"out": _f(i["X"]) @ _f(i["W"]).T - _f(i["b"])}),
     ],
     "test-perceptron-update": [

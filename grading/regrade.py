@@ -8,8 +8,9 @@ Each ``submitted/<student>/<assignment>/`` is, compared with ``autograded/`` and
 * new              -- never graded (no autograded folder, or no submission in the gradebook);
 * resubmitted      -- its ``timestamp.txt`` (written by ``make collect``) is newer than the
                       graded one;
-* tests changed    -- graded with test cells that differ from the gradebook's (the assignment
-                      was released again with a fixed test: ``make release``);
+* tests changed    -- graded with test cells (or a variant cell, ``grading.variants``) that
+                      differ from the gradebook's (the assignment was released again with a
+                      fixed test or another variant: ``make release``);
 * settings changed -- graded under other grader settings (time and resource limits, the
                       preprocessors, the late policy, the hidden inputs' secret: ``SETTINGS``);
 * up to date       -- graded from exactly this submission, with these tests and settings.
@@ -37,6 +38,7 @@ from nbgrader.api import MissingEntry
 
 from grading.collect import read_timestamp
 from grading.merge import recover
+from grading.variants import CELL_ID as VARIANT_CELL
 from grading.verdict import as_released
 
 REPO = Path(__file__).resolve().parents[1]
@@ -195,6 +197,9 @@ def plan(root: Path, assignment: str, db_url: str | None = None,
                             cell.source,
                             float(grade.max_score),
                         )
+                    elif cell.locked and cell.name == VARIANT_CELL:
+                        # released again with another variant: every answer is graded again
+                        source_cells[(notebook.name, cell.name)] = (cell.source, 0.0)
             # when each was graded from: the arrival time nbgrader read before the notebook ran
             # (the copy in the graded folder was in the kernel's reach)
             in_gradebook = {s.student_id: _utc(s.timestamp)

@@ -102,10 +102,12 @@ def instantiate(nb, variant: dict):
 # -- the options, the default, the draw ------------------------------------------------------
 
 def _parts_module(assignment: str):
-    prefix = f"ex{assignment.split('_', 1)[0]}_"
-    name = f"grading.parts.{prefix}{assignment.split('_', 1)[1]}"
+    """``grading/parts/exNN_<name>.py`` of the assignment ``NN_<name>``, or None."""
+    number, _, name = assignment.partition("_")
+    if not (number.isdigit() and name.isidentifier()):
+        return None
     try:
-        return importlib.import_module(name)
+        return importlib.import_module(f"grading.parts.ex{number}_{name}")
     except ModuleNotFoundError:
         return None
 

@@ -315,6 +315,10 @@ def test_a_regrade_after_the_secret_changed_uses_the_variant_released(course, tm
     result = nbgrader(copy, "autograde", A2, "--student=own", "--force")
     assert "no variant recorded" in result.stdout + result.stderr
     assert sum(scores(copy, "own").values()) < points(A2)
+    # released again with another variant: every submission is due to be graded again
+    from grading.regrade import TESTS_CHANGED, plan
+    make(copy, "release", f"ASSIGNMENT={A2}", "VARIANT=default")
+    assert set(plan(copy, A2).values()) == {TESTS_CHANGED}
 
 
 @pytest.mark.slow

@@ -54,7 +54,7 @@ from grading.scratch import (
     source_bundle,
 )
 from grading.submissions import prepare
-from grading.variants import describe, read_record, released
+from grading.variants import describe, released
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -121,11 +121,13 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
             gb.update_or_create_student(student)
     seed = make_seed(db_url)
     bundle = source_bundle(course_root, source_dir, assignment)
-    # the variant released (the course's record), sent with every task
-    bundle["variant"] = released(course_root, assignment, secret)
-    if assignment not in read_record(course_root) and bundle["variant"]:
-        print(f"{assignment}: no variant recorded in variants.json; graded with the one the "
-              f"course secret draws ({describe(bundle['variant'])})", file=out, flush=True)
+    # the variant released (the course's record) is sent with every task; without a record,
+    # the one the secret draws
+    if bundle["variant"] is None:
+        bundle["variant"] = released(course_root, assignment, secret)
+        if bundle["variant"]:
+            print(f"{assignment}: no variant recorded in variants.json; graded with the one the "
+                  f"course secret draws ({describe(bundle['variant'])})", file=out, flush=True)
     # the task's configuration: the course's, without this machine's paths
     task_config = copy.deepcopy(config)
     for key in ("root", "db_url"):

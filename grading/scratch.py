@@ -36,7 +36,7 @@ import sqlalchemy as sa
 
 from grading.kernel_boundary import Limits, plain_files
 from grading.merge import write_tree
-from grading.variants import write_record
+from grading.variants import read_record, write_record
 
 # what one task may carry in or out: a submission folder, or a graded one, as bytes
 MAX_TREE_BYTES = 64 * 1024**2
@@ -61,11 +61,14 @@ def digest(files: dict[str, tuple[bytes, int]]) -> str:
 
 
 def source_bundle(course_root: Path, source_dir: str, assignment: str) -> dict:
-    """``{"source": files, "digest": ...}``: the instructor's folder of ``assignment``, as data."""
+    """``{"source": files, "digest": ..., "variant": ...}``: the instructor's folder of
+    ``assignment``, as data, and the variant it was released with (the course's record,
+    ``grading.variants``; None if none is recorded)."""
     files, _ = read_tree(Path(course_root) / source_dir / assignment)
     if not any(name.endswith(".ipynb") for name in files):
         raise SystemExit(f"no source notebooks in {Path(course_root) / source_dir / assignment}")
-    return {"source": files, "digest": digest(files)}
+    return {"source": files, "digest": digest(files),
+            "variant": read_record(course_root).get(assignment)}
 
 
 def make_task(course_root: Path, assignment: str, student: str, *, config, secret: str,

@@ -285,11 +285,14 @@ def test_each_submission_of_the_drawn_variant_is_graded_right(course):
 
 @pytest.mark.slow
 def test_a_worker_grades_with_the_variant_the_coordinator_sends(course):
+    """The task carries the variant recorded at release (the worker has no course folder), and
+    another secret than the one that drew it."""
     from grading.regrade import load_settings, settings_digest
     from grading.scratch import autograde_in_scratch, make_seed, make_task, source_bundle
     course, _ = course
     config = load_settings(ROOT)
-    bundle = {**source_bundle(course, "solutions/source", A2), "variant": read_record(course)[A2]}
+    bundle = source_bundle(course, "solutions/source", A2)
+    assert bundle["variant"] == read_record(course)[A2] == draw(A2, SECRET)
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     task = make_task(course, A2, "own", config=config, secret=OTHER_SECRET, seed=make_seed(db_url),
                      bundle=bundle, settings=settings_digest(config, OTHER_SECRET))

@@ -321,7 +321,8 @@ def test_a_regrade_after_the_secret_changed_uses_the_variant_released(course, tm
     # released again with another variant: every submission is due to be graded again
     from grading.regrade import TESTS_CHANGED, plan
     make(copy, "release", f"ASSIGNMENT={A2}", "VARIANT=default")
-    assert set(plan(copy, A2).values()) == {TESTS_CHANGED}
+    todo = plan(copy, A2)       # (with a note: these submissions have no arrival time)
+    assert len(todo) == 5 and all(what.startswith(TESTS_CHANGED) for what in todo.values())
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ A source notebook holds one locked ``variant`` cell, ``VARIANT = {...}`` (the up
 every code cell reads ``VARIANT[...]`` at run time, and markdown cells may be Jinja2 templates
 with the one name ``VARIANT`` in scope.
 """
+
 from __future__ import annotations
 
 import ast
@@ -36,7 +37,8 @@ def instantiate(nb, variant: dict):
         raise ValueError(
             f"the variant's parameters {sorted(variant)} are not the notebook's {sorted(default)}"
         )
-    cells[0].source = f"VARIANT = {({k: variant[k] for k in default})!r}"
+    ordered = {k: variant[k] for k in default}
+    cells[0].source = f"VARIANT = {ordered!r}"
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = _render(cell.source, variant)

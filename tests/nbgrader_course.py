@@ -90,6 +90,24 @@ def fill(course: Path, assignment: str, ids=None, edits=None):
     return nb
 
 
+def default_text(nb):
+    """A released notebook with its markdown rendered for the default variant its variant cell
+    holds (as the committed release is); a notebook without one as it is."""
+    import ast
+
+    import jinja2
+
+    cells = [c for c in nb.cells if nbg_meta(c).get("grade_id") == "variant"]
+    if not cells:
+        return nb
+    default = ast.literal_eval(cells[0].source.split("VARIANT =", 1)[1].strip())
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = environment.from_string(cell.source).render(VARIANT=default)
+    return nb
+
+
 def first_line_of_body(code: str):
     """An edit that inserts ``code`` as the first statement of the cell's function.
 

@@ -20,7 +20,7 @@ from grading.parts import PARTS, paths
 from grading.parts.ex03_backpropagation import VARIANTS, train_xor_judge
 from grading.variants import instantiate
 from lib.exercises.handin import decode_inputs, encode_inputs
-from lib.exercises.mistakes import diagnose
+from lib.exercises.mistakes import HIDDEN, diagnose
 
 EPS = 1e-6
 
@@ -78,6 +78,9 @@ def test_the_variants_default_is_the_source_cell_and_follows_the_contract():
     }
     ids = [grade_id(c) for c in source().cells]
     assert ids.index("variant") == ids.index("imports") + 1
+    # the named mistakes know every activation a variant can draw
+    assert {name for name, _ in HIDDEN} == set(VARIANTS["hidden_activation"])
+    assert {s for name, s in HIDDEN if name == "relu"} == set(VARIANTS["relu_slope"])
 
 
 @pytest.mark.parametrize(

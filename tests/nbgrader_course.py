@@ -95,7 +95,6 @@ def fill(course: Path, assignment: str, ids=None, edits=None):
             cell.source = edits[grade_id](cell.source)
     return nb
 
-
 def first_line_of_body(code: str):
     """An edit that inserts ``code`` as the first statement of the cell's function.
 

@@ -9,12 +9,15 @@ answer wrong in another way keeps the plain comparison.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
 from grading.parts import PARTS
+from grading.variants import instantiate
 from grading.verdict import solution_namespace
 from lib.exercises import checks
 from lib.exercises.handin import decode_inputs, encode_inputs, flatten
@@ -24,8 +27,26 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT_OF = {gid: a for a, parts in PARTS.items() for gid in parts}
 
 
-def solution(assignment: str) -> dict:
-    return solution_namespace(ROOT / "solutions" / "source" / assignment / f"{assignment}.ipynb")
+def solution(assignment: str, variant: dict | None = None) -> dict:
+    """The instructor's namespace, of the source or of its instantiation for ``variant``."""
+    path = ROOT / "solutions" / "source" / assignment / f"{assignment}.ipynb"
+    if variant is None:
+        return solution_namespace(path)
+    folder = Path(tempfile.mkdtemp(prefix="variant-"))
+    nbformat.write(instantiate(nbformat.read(path, 4), variant), folder / path.name)
+    return solution_namespace(folder / path.name)
+
+
+# mistakes of a variant other than the default: made and judged in that variant
+LEAKY = {"hidden_activation": "relu", "relu_slope": 0.1}
+VARIANT_OF = {
+    ("test-relu-backward", "leaky slope left out"): LEAKY,
+    ("test-relu-backward", "leaky slope everywhere"): LEAKY,
+}
+
+
+def reference_of(grade_id: str, name: str) -> dict:
+    return solution(ASSIGNMENT_OF[grade_id], VARIANT_OF.get((grade_id, name)))
 
 
 # -- students' implementations, each with one mistake ------------------------------------------
@@ -240,6 +261,9 @@ STUDENTS = {
     ("test-relu-backward", "dA not multiplied in"): lambda c: (c["Z"] > 0) * 1.0,
     ("test-relu-backward", "ReLU instead of its derivative"):
         lambda c: c["dA"] * np.maximum(c["Z"], 0),
+    # in a variant whose ReLU is leaky with slope 0.1
+    ("test-relu-backward", "leaky slope left out"): lambda c: c["dA"] * (c["Z"] > 0),
+    ("test-relu-backward", "leaky slope everywhere"): lambda c: 0.1 * c["dA"],
     ("test-tanh-backward", "tanh' at the activation"):
         lambda c: c["dA"] * (1 - np.tanh(np.tanh(c["Z"])) ** 2),
     ("test-tanh-backward", "tanh' as 1 - z^2"): lambda c: c["dA"] * (1 - c["Z"] ** 2),
@@ -324,7 +348,7 @@ def _says(grade_id, name):
 @pytest.mark.parametrize("grade_id,name", sorted(STUDENTS), ids=lambda v: str(v))
 def test_the_judge_names_the_mistake(grade_id, name):
     part, cases = _cases(grade_id)
-    ref = solution(ASSIGNMENT_OF[grade_id])
+    ref = reference_of(grade_id, name)
     student = STUDENTS[(grade_id, name)]
     says, named_on, hidden_lines = _says(grade_id, name), 0, []
     for index, case in enumerate(cases):
@@ -414,7 +438,7 @@ HIDDEN_ONLY = {("test-log-softmax", "no max subtracted"),
 
 @pytest.mark.parametrize("grade_id,name", VISIBLE_ONLY, ids=lambda v: str(v))
 def test_the_visible_check_names_the_mistake_first(grade_id, name):
-    ref = solution(ASSIGNMENT_OF[grade_id])
+    ref = reference_of(grade_id, name)
     says = _says(grade_id, name)
     messages = []
     for case in _visible(grade_id):

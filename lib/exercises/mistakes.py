@@ -25,8 +25,8 @@ import numpy as np
 
 from lib.functional import log_softmax, sigmoid, softmax
 
-__all__ = ["Mistake", "GENERIC", "MISTAKES", "OUTPUTS", "close", "diagnose", "evidence",
-           "output_paths"]
+__all__ = ["Mistake", "GENERIC", "MISTAKES", "OUTPUTS", "RELU_SLOPES", "close", "diagnose",
+           "evidence", "output_paths"]
 
 Values = Mapping[str, np.ndarray]
 
@@ -143,12 +143,38 @@ GENERIC = [
 ]
 
 
-def _network(inputs, *, depth=None, softmax_axis=1, extra_mean=False, at_activation=False,
-             bias_summed=True, forgot_upstream=False, cache_shift=False):
-    """Loss and gradients of the tanh network of exercise 3, made wrong as the flags say.
+# Exercise 3's variants: the slopes its (leaky) ReLU may have for z < 0, and the activations
+# between the layers of its networks, as (name, slope). A mistake of a varied part is computed
+# for the activation the right answer shows, and names nothing when none of these fits.
+RELU_SLOPES = (0.0, 0.01, 0.1, 0.2)
+HIDDEN = (("tanh", 0.0), *(("relu", s) for s in RELU_SLOPES))
 
+
+def _hidden_f(hidden):
+    name, slope = hidden
+    return np.tanh if name == "tanh" else (lambda z: np.maximum(z, slope * z))
+
+
+def _hidden_slope(hidden):
+    name, slope = hidden
+    if name == "tanh":
+        return lambda z: 1.0 - np.tanh(z) ** 2
+    return lambda z: np.where(z > 0, 1.0, slope)
+
+
+def _fits(values, right) -> bool:
+    # loose: a visible test's right answer comes from central differences
+    return all(k in values and close(values[k], right[k], 1e-4, 1e-7) for k in right)
+
+
+def _network(inputs, *, depth=None, softmax_axis=1, extra_mean=False, at_activation=False,
+             bias_summed=True, forgot_upstream=False, cache_shift=False, hidden=HIDDEN[0]):
+    """Loss and gradients of a network of exercise 3, made wrong as the flags say.
+
+    ``hidden`` is the activation between the layers, (name, slope) of :data:`HIDDEN`.
     Returns {"L", "dZ{i}", "dA{i}", "dW{i}", "db{i}"} with layers numbered from 0.
     """
+    f, f_slope = _hidden_f(hidden), _hidden_slope(hidden)
     depth = int(inputs["depth"]) if depth is None else depth
     layers = [(_f(inputs[f"W{i}"]), _f(inputs[f"b{i}"])) for i in range(depth)]
     X, t = _f(inputs["X"]), np.asarray(inputs["t"]).astype(int)
@@ -157,7 +183,7 @@ def _network(inputs, *, depth=None, softmax_axis=1, extra_mean=False, at_activat
         Z = A @ W.T + b
         As.append(A)
         Zs.append(Z)
-        A = np.tanh(Z) if i < depth - 1 else Z
+        A = f(Z) if i < depth - 1 else Z
     n, K = Z.shape
     out = {"L": float(-np.mean(log_softmax(Z, axis=1)[np.arange(n), t]))}
     dZ = (softmax(Z, axis=softmax_axis) - _onehot(t, K)) / n
@@ -173,26 +199,54 @@ def _network(inputs, *, depth=None, softmax_axis=1, extra_mean=False, at_activat
             at = As[i] if at_activation else Zs[i] if cache_shift else Zs[i - 1]
             if at.shape != dA.shape:
                 raise ValueError("this mistake does not fit these layers' sizes")
-            slope = 1.0 - np.tanh(at) ** 2
+            slope = f_slope(at)
             dZ = slope if forgot_upstream else dA * slope
     return out
 
 
+def _hidden_of(values, right):
+    """The activation (of :data:`HIDDEN`) whose right network gives ``right``, else ValueError."""
+    for hidden in HIDDEN:
+        if _fits(values(hidden=hidden), right):
+            return hidden
+    raise ValueError("the right answer fits none of the exercise's activations")
+
+
 def _two_layer(**flags):
-    def wrong(inputs, right):
+    def values(inputs, **flags):
         g = _network({**inputs, "depth": 2, "W0": inputs["W1"], "b0": inputs["b1"],
                       "W1": inputs["W2"], "b1": inputs["b2"]}, **flags)
         return {"L": g["L"], "W1": g["dW0"], "b1": g["db0"], "W2": g["dW1"], "b2": g["db1"],
                 "Z2": g["dZ1"], "A1": g["dA0"], "Z1": g["dZ0"]}
+
+    def wrong(inputs, right):
+        hidden = _hidden_of(lambda **h: values(inputs, **h), right)
+        return values(inputs, **flags, hidden=hidden)
     return wrong
 
 
 def _deep(**flags):
-    def wrong(inputs, right):
+    def values(inputs, **flags):
         g = _network(inputs, **flags)
         depth = int(inputs["depth"])
         return {"L": g["L"], **{f"dW{i + 1}": g[f"dW{i}"] for i in range(depth)},
                 **{f"db{i + 1}": g[f"db{i}"] for i in range(depth)}}
+
+    def wrong(inputs, right):
+        hidden = _hidden_of(lambda **h: values(inputs, **h), right)
+        return values(inputs, **flags, hidden=hidden)
+    return wrong
+
+
+def _relu(derivative_of_z_with_slope, *, leaky_only=False):
+    """A ReLU mistake, computed for the slope (of :data:`RELU_SLOPES`) the right answer shows."""
+    def wrong(inputs, right):
+        dA, Z = _f(inputs["dA"]), _f(inputs["Z"])
+        slopes = [s for s in RELU_SLOPES
+                  if _fits({"dZ": dA * np.where(Z > 0, 1.0, s)}, right)]
+        if not slopes or (leaky_only and slopes[0] == 0):
+            raise ValueError("not this variant's ReLU")
+        return {"dZ": derivative_of_z_with_slope(dA, Z, slopes[0])}
     return wrong
 
 
@@ -366,11 +420,18 @@ MISTAKES: dict[str, list[Mistake]] = {
     ],
     "test-relu-backward": [
         Mistake("ReLU mask on dA", "The mask is taken on dA instead of Z: dZ = dA * (Z > 0).",
-                _activation(lambda dA, Z: dA * (dA > 0))),
+                _relu(lambda dA, Z, s: dA * np.where(dA > 0, 1.0, s))),
         Mistake("dA not multiplied in", _FORGOT_UPSTREAM,
-                _activation(lambda dA, Z: (Z > 0).astype(float))),
+                _relu(lambda dA, Z, s: np.where(Z > 0, 1.0, s))),
         Mistake("ReLU instead of its derivative", "This is ReLU applied to dA * Z, not its "
-                "derivative: dZ = dA * (Z > 0).", _activation(lambda dA, Z: dA * np.maximum(Z, 0))),
+                "derivative: dZ = dA * (Z > 0).",
+                _relu(lambda dA, Z, s: dA * np.maximum(Z, s * Z))),
+        Mistake("leaky slope left out", "This is the plain ReLU's derivative: the leaky ReLU's "
+                "is its slope, not 0, where z < 0.",
+                _relu(lambda dA, Z, s: dA * (Z > 0), leaky_only=True)),
+        Mistake("leaky slope everywhere", "The slope is used where z > 0 too: the leaky ReLU's "
+                "derivative is 1 there and the slope only where z < 0.",
+                _relu(lambda dA, Z, s: dA * s, leaky_only=True)),
     ],
     "test-tanh-backward": [
         Mistake("tanh' at the activation", _AT_ACTIVATION,

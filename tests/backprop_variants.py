@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import ast
 import itertools
-import re
 
 import nbformat
 from notebook_runner import ROOT
 
 from grading.parts.ex03_backpropagation import VARIANTS
-from grading.variants import instantiate
+from grading.variants import instantiate, model_answer
 
 A3 = "03_backpropagation"
 SOURCE = ROOT / "solutions" / "source" / A3 / f"{A3}.ipynb"
@@ -45,8 +44,8 @@ def source_variant() -> dict:
 
 
 def resolved(code: str, variant: dict) -> str:
-    """``code`` with every ``VARIANT["name"]`` replaced by that variant's value."""
-    out = re.sub(r'VARIANT\["(\w+)"\]', lambda m: repr(variant[m.group(1)]), code)
+    """``code`` as a student of ``variant`` writes it: nothing reads VARIANT."""
+    out = model_answer(code, variant)
     assert "VARIANT" not in out, "a solution reads VARIANT in a way this test cannot resolve"
     return out
 

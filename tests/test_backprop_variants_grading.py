@@ -1,9 +1,10 @@
 """Exercise 3 released and graded for variants other than the default: real nbgrader runs.
 
 Each variant gets a throw-away course whose source is the instantiated one (the release, the
-hidden tests and the grader's reference then all follow it) and a small class: the reference,
-an honest student who wrote the variant's values in by hand, the upstream (default) model
-solution, a partial and a blank submission. Expected points come from the source's metadata.
+hidden tests and the grader's reference then all follow it) and a small class: an honest student
+who wrote the variant's values in by hand, the source's answers copied as they are (they read
+``VARIANT``, which an answer may not), the upstream (default) model solution, a partial and a
+blank submission. Expected points come from the source's metadata.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from backprop_variants import (
 )
 from nbgrader_course import auto_score, cell_scores, nbgrader, points, submit
 
-from grading.variants import instantiate
+from grading.variants import instantiate, write_record
 
 pytestmark = pytest.mark.slow
 
@@ -67,16 +68,18 @@ def graded(request, tmp_path_factory):
     instantiated = instantiate(source(), variant)
     folder = course / "solutions" / "source" / A3
     folder.mkdir(parents=True)
-    nbformat.write(instantiated, folder / f"{A3}.ipynb")
+    nbformat.write(source(), folder / f"{A3}.ipynb")
+    write_record(course, A3, variant)  # what `make release` records after drawing
     nbgrader(course, "generate_assignment", A3)
     reference = solution_regions(instantiated)
+    honest = solution_regions(instantiated, variant)
     students = {
-        "reference": released(course, reference),
+        "copied": released(course, reference),
         # the variant's values written in by hand: nothing reads VARIANT
-        "honest": released(course, solution_regions(instantiated, variant)),
+        "honest": released(course, honest),
         "upstream": released(course, upstream_solutions()),
-        "partial": released(course, reference, ids=PARTIAL),
-        "blank": released(course, reference, ids=[]),
+        "partial": released(course, honest, ids=PARTIAL),
+        "blank": released(course, honest, ids=[]),
     }
     for student, nb in students.items():
         submit(course, student, A3, nb)
@@ -93,11 +96,14 @@ def test_the_release_follows_the_variant(graded):
     assert f"\\max(z, {variant['relu_slope']}\\,z)" in text
 
 
-def test_the_reference_and_an_honest_student_score_full(graded):
+def test_an_honest_student_scores_full_and_answers_reading_the_variant_lose_their_parts(graded):
     _, course, _ = graded
     scores = auto_score(course, A3)
-    assert scores["reference"] == ALL
     assert scores["honest"] == ALL
+    cells = cell_scores(course, A3, "copied")
+    for part in ("test-relu-backward", "test-two-layer-backward", "test-deep-backward"):
+        assert cells[part][0] == 0, part  # these answers read VARIANT in the source
+    assert scores["copied"] < ALL
 
 
 def test_the_upstream_solution_loses_exactly_the_parts_the_variant_changes(graded):

@@ -344,10 +344,10 @@ def _may_use(function: str, *given: str) -> MayUse:
     return MayUse((function,), frozenset(given))
 
 
-# the network's given pieces, harmless where the test digits are out of reach (no `MNIST`);
-# `VARIANT` says which of the student's activations the network's backward pass calls
-NETWORK_GIVEN = ("init_two_layer", "two_layer_forward", "two_layer_accuracy", "softmax_ce_loss")
-NETWORK_GIVEN += ("VARIANT", "hidden_activation")
+# the network's given pieces, harmless where the test digits are out of reach (no `MNIST`); an
+# answer may not read `VARIANT` (grading.own_work): the student writes this term's choice in
+NETWORK_GIVEN = ("init_two_layer", "two_layer_forward", "two_layer_accuracy", "softmax_ce_loss",
+                 "hidden_activation")
 XOR_GIVEN = NETWORK_GIVEN + ("X_XOR", "T_XOR", "XOR_HIDDEN", "XOR_LR")
 MNIST_GIVEN = NETWORK_GIVEN + ("MNIST_HIDDEN", "MNIST_EPOCHS", "MNIST_BATCH", "MNIST_LR")
 
@@ -359,19 +359,19 @@ PARTS = {
         activation_cases(True),
         activation_judge("sigmoid_backward"),
         visible=1,
-        may_use=_may_use("sigmoid_backward", "VARIANT"),
+        may_use=_may_use("sigmoid_backward"),
     ),
     "test-relu-backward": Part(
         activation_cases(False),
         activation_judge("relu_backward"),
         visible=1,
-        may_use=_may_use("relu_backward", "VARIANT"),
+        may_use=_may_use("relu_backward"),
     ),
     "test-tanh-backward": Part(
         activation_cases(False),
         activation_judge("tanh_backward"),
         visible=1,
-        may_use=_may_use("tanh_backward", "VARIANT"),
+        may_use=_may_use("tanh_backward"),
     ),
     "test-softmax-ce-backward": Part(
         softmax_ce_cases, softmax_ce_judge, visible=2, may_use=_may_use("softmax_ce_backward")
@@ -384,7 +384,6 @@ PARTS = {
             "two_layer_loss_and_grads",
             "two_layer_forward",
             "softmax_ce_loss",
-            "VARIANT",
             "hidden_activation",
         ),
     ),
@@ -410,7 +409,7 @@ PARTS = {
         deep_cases,
         deep_judge,
         may_use=_may_use(
-            "deep_loss_and_grads", "softmax_ce_loss", "init_deep", "VARIANT", "hidden_activation"
+            "deep_loss_and_grads", "softmax_ce_loss", "init_deep", "hidden_activation"
         ),
     ),
     "test-find-broken-layer": Part(

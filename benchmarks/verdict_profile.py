@@ -67,16 +67,17 @@ def _cumulative(stats: pstats.Stats) -> dict[str, float]:
     return found
 
 
-def _kernel_seconds(course: Path, assignment: str) -> float:
-    """Seconds the kernels spent executing graded test cells, over the class."""
-    total = 0.0
+def _kernel_seconds(course: Path, assignment: str) -> dict[str, float]:
+    """Seconds the kernels spent executing each graded test cell, summed over the class."""
+    total: dict[str, float] = {}
     for path in (course / "autograded").glob(f"*/{assignment}/{assignment}.ipynb"):
         for cell in nbformat.read(path, 4).cells:
             meta, timing = cell.metadata.get("nbgrader", {}), cell.metadata.get("execution", {})
             if meta.get("grade") and not meta.get("solution") and "shell.execute_reply" in timing:
                 start = datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
                 end = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
-                total += (end - start).total_seconds()
+                cell_id = meta["grade_id"]
+                total[cell_id] = total.get(cell_id, 0.0) + (end - start).total_seconds()
     return total
 
 
@@ -153,7 +154,10 @@ def main() -> int:
 
     row("wall, whole autograde", lambda r: r["wall"])
     row("CPU of the grading process", lambda r: r["cpu"])
-    row("kernel, graded test cells (wall)", lambda r: r["kernel"])
+    row("kernel, graded test cells (wall)", lambda r: sum(r["kernel"].values()))
+    for cell_id in runs[modes[0]][0]["kernel"]:
+        row(f"  {cell_id}", lambda r, cell_id=cell_id: r["kernel"].get(cell_id, 0.0))
+    print("the verdict's pieces in the grading process (CPU):")
     labels = sorted({k for r in runs[modes[0]] for k in r["pieces"]}, key=_order)
     for label in labels:
         row(f"  {label}", lambda r, label=label: r["pieces"].get(label, 0.0))

@@ -203,11 +203,10 @@ ifeq ($(WORKERS)$(SCHEDULER),1)
 	$(GRADING).report $(ASSIGNMENT) --root "$(ROOT)"; \
 	$(GRADING).class_report $(ASSIGNMENT) --root "$(ROOT)" || status=1; exit $$status
 else
-	@status=0; $(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" --deadlines --report \
+	@$(GRADING).parallel $(ASSIGNMENT) --root "$(ROOT)" --deadlines --report --class-report \
 	  $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) $(if $(WORKERS),--workers=$(WORKERS)) \
 	  $(if $(STUDENT),--student=$(STUDENT)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox) \
-	  $(NBGRADER_ARGS) || status=$$?; \
-	$(GRADING).class_report $(ASSIGNMENT) --root "$(ROOT)" || status=1; exit $$status
+	  $(NBGRADER_ARGS)
 endif
 
 # The formgrader is a page of a Jupyter server started in the course folder, on this machine only

@@ -1,23 +1,30 @@
 """Plain nbgrader against ``make autograde`` (Dask) on one class, at equal load (a benchmark).
 
     .venv/bin/python benchmarks/parallel_autograde.py                    # 300 submissions
-    .venv/bin/python benchmarks/parallel_autograde.py --class-size 16
+    .venv/bin/python benchmarks/parallel_autograde.py --class-size 16   # --workers 1,2 by default
 
 Generates ``--class-size`` submissions of the four real assignments (``class-size / 4``
 students, each handing in all four; honest, partial, blank, broken and attacks in turn: an
 attack is the honest answer plus a cell that links the grade book and the instructor's source
-into its folder and prints its input history), in two identical throw-away courses. The class
-arrives assignment by assignment (or in rounds of ``--round-size`` students of one assignment:
-each ``make autograde`` then pays its fixed start-up again); each round is graded by plain
-``nbgrader autograde`` (one process, one submission after another, the course's configuration:
-sandbox and verdict on) and by ``make autograde`` (a local Dask cluster of ``--workers``, one
-per core by default, cluster start-up included), the two alternating which goes first, so that
-both see the same machine load. Prints per round the load average; then seconds per submission
-per assignment, the throughput ratio, the measured per-worker rate and the projection for N
-cores from it. Both must give every submission the same score, or the run fails.
+into its folder and prints its input history), in identical throw-away courses, one per
+engine. The class arrives assignment by assignment (or in rounds of ``--round-size`` students
+of one assignment: each ``make autograde`` then pays its fixed start-up again); each round is
+graded by plain ``nbgrader autograde`` (one process, one submission after another, the
+course's configuration: sandbox and verdict on) and by ``make autograde`` (a local Dask cluster
+of the largest of ``--workers``, one per core by default, cluster start-up included), each
+engine going first in turn, so that all see the same machine load. ``--workers 1,2`` (the
+default on 2 cores) also grades a third copy on a Dask cluster of one worker in the same rounds
+(``python -m grading.parallel --workers 1``: what ``make autograde`` runs for more workers, its
+``WORKERS=1`` being the sequential path), so that the per-worker rate at 1 and at 2 workers is
+compared at equal load. Prints per round the load average; then seconds per submission per
+assignment, the throughput ratio, the per-worker rate at each worker count (the seconds a task
+takes on its worker), the fixed cost of a run (its wall time minus its tasks' time per worker:
+cluster start-up, the first task's imports, the coordinator), the projection for N cores and
+how long ``--class-size 300`` would take at this run's load. Every engine must give every
+submission the same score, or the run fails.
 
-How long: 3-5 s per submission on an idle core for plain nbgrader, so 300 take about 20 min
-sequentially plus 300 x 4 s / cores on Dask: ~30 min on 2 cores.
+How long: the run prints what ``--class-size 300`` would take at its own load; README,
+"Parallel grading", gives the figure for an idle 2-core machine.
 """
 from __future__ import annotations
 
@@ -107,11 +114,17 @@ def grade_plain(course: Path, assignment: str) -> float:
 
 
 def grade_make(course: Path, assignment: str, workers: int) -> tuple[float, list[float]]:
-    """Wall seconds of ``make autograde`` and the seconds each task took on its worker."""
+    """Wall seconds of ``make autograde`` and the seconds each task took on its worker. One
+    worker: ``python -m grading.parallel --workers 1``, the command ``make autograde`` runs
+    for more workers (``make autograde WORKERS=1`` grades without Dask)."""
+    if workers == 1:
+        command = [sys.executable, "-m", "grading.parallel", assignment, "--root", str(course),
+                   "--workers", "1", "--deadlines", "--report"]
+    else:
+        command = ["make", "--no-print-directory", "-C", str(ROOT), "autograde",
+                   f"COURSE={course}", f"ASSIGNMENT={assignment}", f"WORKERS={workers}"]
     start = time.perf_counter()
-    done = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "autograde",
-                           f"COURSE={course}", f"ASSIGNMENT={assignment}", f"WORKERS={workers}"],
-                          env=ENV, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
@@ -125,69 +138,119 @@ def main() -> int:
     parser.add_argument("--round-size", type=int, default=0,
                         help="students per assignment handed in and graded per round "
                              "(default: the whole class, one round per assignment)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--workers", default=f"1,{os.cpu_count()}",
+                        help="Dask worker counts: the largest is `make autograde`'s (default: "
+                             "1 and one per core)")
     args = parser.parse_args()
+    counts = sorted({int(w) for w in args.workers.split(",")})
+    most = counts[-1]
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     n = -(-args.class_size // len(ASSIGNMENTS)) * len(ASSIGNMENTS)   # whole students
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
-          f"{n} submissions ({', '.join(KINDS)}), {args.workers} workers", flush=True)
-    plain_s, make_s, tasks = defaultdict(float), defaultdict(float), defaultdict(list)
-    loads = []
+          f"{n} submissions ({', '.join(KINDS)}); Dask workers {counts}", flush=True)
+    engines = ["plain"] + [f"dask{w}" for w in reversed(counts)]
+    wall = {e: defaultdict(float) for e in engines}
+    tasks = {e: defaultdict(list) for e in engines[1:]}
+    runs = {e: [] for e in engines[1:]}   # (wall seconds, task seconds) of each run
+    loads, every_score = [], {}
     with tempfile.TemporaryDirectory(prefix="parallel-bench-") as tmp:
-        plain, dask = Path(tmp) / "plain", Path(tmp) / "dask"
-        made = build_class(plain, n)
-        shutil.copytree(plain, dask)
+        courses = {e: Path(tmp) / e for e in engines}
+        made = build_class(courses["plain"], n)
+        for engine in engines[1:]:
+            shutil.copytree(courses["plain"], courses[engine])
         turn = 0
         for assignment in ASSIGNMENTS:
             students = made[assignment]
             size = args.round_size or len(students)
             for first in range(0, len(students), size):
                 round_ = students[first:first + size]
-                hand_in(plain, round_, assignment)
-                hand_in(dask, round_, assignment)
-                order = ("plain", "make") if turn % 2 == 0 else ("make", "plain")
+                for engine in engines:
+                    hand_in(courses[engine], round_, assignment)
+                # each engine goes first in turn: all see the same load
+                order = engines[turn % len(engines):] + engines[:turn % len(engines)]
                 turn += 1
                 for engine in order:
+                    loads.append(os.getloadavg()[0])
                     if engine == "plain":
-                        plain_s[assignment] += grade_plain(plain, assignment)
-                    else:
-                        seconds, took = grade_make(dask, assignment, args.workers)
-                        make_s[assignment] += seconds
-                        tasks[assignment] += took
-                loads.append(os.getloadavg()[0])
-                print(f"{assignment} round {first // size + 1}: {len(round_)} "
-                      f"submissions; plain {plain_s[assignment]:.0f} s, make autograde "
-                      f"{make_s[assignment]:.0f} s so far; load average {loads[-1]:.2f}",
-                      flush=True)
-        plain_scores, dask_scores = scores(plain), scores(dask)
-    same = plain_scores == dask_scores and len(plain_scores) == n
-    for key in sorted(set(plain_scores) | set(dask_scores)):
-        if plain_scores.get(key) != dask_scores.get(key):
-            print(f"  differs: {key}: plain {plain_scores.get(key)}, "
-                  f"make autograde {dask_scores.get(key)}")
-    print("seconds per submission (plain nbgrader | make autograde | task on one worker):")
+                        wall[engine][assignment] += grade_plain(courses[engine], assignment)
+                        continue
+                    workers = int(engine[4:])
+                    seconds, took = grade_make(courses[engine], assignment, workers)
+                    wall[engine][assignment] += seconds
+                    tasks[engine][assignment] += took
+                    runs[engine].append((seconds, sum(took) / workers))
+                print(f"{assignment} round {first // size + 1}: {len(round_)} submissions; "
+                      + ", ".join(f"{_name(e)} {wall[e][assignment]:.0f} s" for e in engines)
+                      + f" so far; load average {loads[-1]:.2f}", flush=True)
+        for engine in engines:
+            every_score[engine] = scores(courses[engine])
+    reference = every_score["plain"]
+    same = len(reference) == n and all(got == reference for got in every_score.values())
+    for engine, got in every_score.items():
+        for key in sorted(set(reference) | set(got)):
+            if reference.get(key) != got.get(key):
+                print(f"  differs: {key}: plain {reference.get(key)}, {_name(engine)} "
+                      f"{got.get(key)}")
+    print("seconds per submission (" + " | ".join(_name(e) for e in engines)
+          + " | task on its worker, " + " | ".join(f"{w} worker(s)" for w in reversed(counts))
+          + "):")
     for assignment in ASSIGNMENTS:
         count = len(made[assignment])
-        task = statistics.mean(tasks[assignment]) if tasks[assignment] else float("nan")
-        print(f"  {assignment:24s} {plain_s[assignment] / count:6.2f} | "
-              f"{make_s[assignment] / count:6.2f} | {task:6.2f}")
-    total_plain, total_make = sum(plain_s.values()), sum(make_s.values())
-    every_task = [t for ts in tasks.values() for t in ts]
-    print(f"total: plain {total_plain:.0f} s, make autograde {total_make:.0f} s "
-          f"({args.workers} workers, cluster start-up in every round included); "
-          f"ratio {total_plain / total_make:.2f}x; same scores for all {n}: {same}")
+        cells = [f"{wall[e][assignment] / count:6.2f}" for e in engines]
+        cells += [f"{_mean(tasks[e][assignment]):6.2f}" for e in engines[1:]]
+        print(f"  {assignment:24s} " + " | ".join(cells))
+    total = {e: sum(wall[e].values()) for e in engines}
+    print(f"total: plain {total['plain']:.0f} s, make autograde ({most} workers) "
+          f"{total[f'dask{most}']:.0f} s, cluster start-up in every run included; ratio "
+          f"{total['plain'] / total[f'dask{most}']:.2f}x; same scores for all {n} from every "
+          f"engine: {same}")
     print(f"load average during the rounds: mean {statistics.mean(loads):.2f}, "
           f"max {max(loads):.2f} (on {os.cpu_count()} cores)")
-    if every_task:
-        per_worker = 1 / statistics.mean(every_task)
-        print(f"per-worker rate: {per_worker * 3600:.0f} submissions/hour "
-              f"({statistics.mean(every_task):.2f} s per task); projection, one worker per core:")
+    rate = {}
+    for engine in engines[1:]:
+        every_task = [t for ts in tasks[engine].values() for t in ts]
+        if not every_task:
+            continue
+        workers = int(engine[4:])
+        rate[workers] = 1 / _mean(every_task)
+        fixed = statistics.mean(w - t for w, t in runs[engine])
+        print(f"{workers} worker(s): {_mean(every_task):.2f} s per task, a per-worker rate of "
+              f"{rate[workers] * 3600:.0f} submissions/hour; fixed cost per run (wall minus "
+              f"tasks per worker) {fixed:.0f} s")
+    if len(rate) > 1:
+        print(f"per-worker rate at {most} workers / at {counts[0]}: "
+              f"{rate[most] / rate[counts[0]]:.2f} (1.00 = flat)")
+    if most in rate:
+        print(f"projection, one worker per core, at {most} workers' per-worker rate:")
         for cores in (2, 4, 8, 16, 32, 64):
-            rate = cores * per_worker
-            print(f"  {cores:3d} cores: {rate * 3600:8.0f} submissions/hour; "
-                  f"1,000 submissions in {1000 / rate / 60:5.1f} min")
+            per_hour = cores * rate[most] * 3600
+            print(f"  {cores:3d} cores: {per_hour:8.0f} submissions/hour; "
+                  f"1,000 submissions in {1000 / per_hour * 60:5.1f} min")
+    # a run's fixed cost is paid once per assignment whatever the class size; the rest per task
+    minutes = {"plain": total["plain"] / n * 300 / 60}
+    for engine in engines[1:]:
+        every_task = [t for ts in tasks[engine].values() for t in ts]
+        if every_task:
+            fixed = statistics.mean(w - t for w, t in runs[engine])
+            workers = int(engine[4:])
+            minutes[engine] = (len(ASSIGNMENTS) * fixed + 300 * _mean(every_task) / workers) / 60
+    print("--class-size 300 at this run's load (plain: its seconds per submission; Dask: a "
+          "fixed cost per assignment plus its tasks' time per worker): "
+          + ", ".join(f"{_name(e)} {m:.0f} min" for e, m in minutes.items())
+          + f", {sum(minutes.values()):.0f} min in all")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0 if same else 1
+
+
+def _name(engine: str) -> str:
+    if engine == "plain":
+        return "plain"
+    workers = int(engine[4:])
+    return f"make autograde {workers}w" if workers > 1 else "Dask 1w"
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.mean(values) if values else float("nan")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ every other code cell, wherever it sits and whatever its metadata says, is read.
 from __future__ import annotations
 
 import ast
+import functools
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -139,7 +141,12 @@ _FILLED = re.compile(r'handin\.cases\("(?P<grade_id>[\w-]+)", "[^"]*"\)')
 def _normal(source: str) -> str:
     """The code of a cell, compared by its syntax tree: comments (such as the line nbgrader
     puts on a test cell it restores) and layout do not count, what runs does."""
-    source = _FILLED.sub(lambda m: f'handin.cases("{m["grade_id"]}")', source)
+    return _normal_unfilled(_FILLED.sub(lambda m: f'handin.cases("{m["grade_id"]}")', source))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normal_unfilled(source: str) -> str:
+    # cached: every submission holds the course's cells again (a string in, a string out)
     tree = _parse(source)
     if tree is None:
         return "\n".join(line.rstrip() for line in source.strip().splitlines())
@@ -209,7 +216,10 @@ class Course:
 
     @classmethod
     def of(cls, source_notebook: Path, variant: dict | None = None) -> Course:
-        nb = nbformat.read(source_notebook, as_version=4)
+        return cls.of_notebook(nbformat.read(source_notebook, as_version=4), variant)
+
+    @classmethod
+    def of_notebook(cls, nb, variant: dict | None = None) -> Course:
         if variant is not None:      # the locked cells as released (the variant cell's source)
             from grading.variants import instantiate
 
@@ -484,25 +494,30 @@ class Reading:
             self._in_part = False
 
 
-_COURSES: dict[tuple, Course] = {}
+_COURSES: dict[tuple[str, str, str], Course] = {}  # (source, released copy, variant) -> Course
 
 
 def read(nb, source_notebook: Path, variant: dict | None = None) -> Reading:
     """The student's code in ``nb``; the course's cells are those of the instructor's notebook,
     instantiated with the released ``variant`` (``grading.variants``), and of the repository's
     released copy (whose set-up cell installs the engine). The course's side is read once per
-    process (a class is graded by one)."""
+    process and content: keyed by the notebooks' digests and the variant, not their path,
+    because a Dask worker grades each submission in a scratch course of its own
+    (``grading.scratch``) that holds the same source under a new path."""
     released = Path(__file__).resolve().parents[1] / "chapters" / "exercises" / source_notebook.name
+    source_bytes = Path(source_notebook).read_bytes()
+    released_bytes = released.read_bytes() if released.exists() else None
     key = (
-        str(source_notebook),
-        source_notebook.stat().st_mtime,
-        released.stat().st_mtime if released.exists() else None,
+        hashlib.sha256(source_bytes).hexdigest(),
+        "" if released_bytes is None else hashlib.sha256(released_bytes).hexdigest(),
         repr(sorted((variant or {}).items())),
     )
     if key not in _COURSES:
-        course = Course.of(source_notebook, variant)
-        if released.exists():
-            course.sources |= _course_sources(nbformat.read(released, as_version=4))
+        source = nbformat.reads(source_bytes.decode("utf-8"), as_version=4)
+        course = Course.of_notebook(source, variant)
+        if released_bytes is not None:
+            released_nb = nbformat.reads(released_bytes.decode("utf-8"), as_version=4)
+            course.sources |= _course_sources(released_nb)
         _COURSES[key] = course
     return Reading(nb, _COURSES[key])
 

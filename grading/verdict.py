@@ -34,6 +34,7 @@ import numpy as np
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
+from threadpoolctl import threadpool_limits
 from traitlets import Bool
 
 from grading.course_secret import CourseSecret
@@ -61,9 +62,24 @@ def draw_seed(salt: str, assignment: str, student: str, grade_id: str) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
+_ENCODED: dict[tuple[int, int], tuple[Part, str]] = {}  # (id of the part, seed) -> inputs
+
+
+def encoded_inputs(part: Part, seed: int) -> str:
+    """The encoded inputs of a part, drawn once for HiddenInputs and VerdictOutside, which run
+    one after the other in the same process (kept as the string: nothing a judge can change)."""
+    key = (id(part), seed)
+    hit = _ENCODED.get(key)
+    if hit is None or hit[0] is not part:
+        if len(_ENCODED) >= 256:  # a few submissions' worth
+            _ENCODED.clear()
+        hit = _ENCODED[key] = (part, encode_inputs(part.cases(np.random.default_rng(seed))))
+    return hit[1]
+
+
 def part_inputs(part: Part, seed: int) -> tuple[str, list[dict[str, np.ndarray]]]:
     """The encoded inputs of a part and the same inputs as the kernel will decode them."""
-    encoded = encode_inputs(part.cases(np.random.default_rng(seed)))
+    encoded = encoded_inputs(part, seed)
     return encoded, decode_inputs(encoded)
 
 
@@ -106,7 +122,7 @@ class HiddenInputs(_CoursePreprocessor):
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "code" and grade_id in self._parts:
-            encoded, _ = part_inputs(self._parts[grade_id], self._seed(grade_id))
+            encoded = encoded_inputs(self._parts[grade_id], self._seed(grade_id))
             cell.source = HANDOUT.sub(
                 lambda m: f'handin.cases("{grade_id}", "{encoded}")'
                 if m["grade_id"] == grade_id else m[0], cell.source)
@@ -276,7 +292,11 @@ class VerdictOutside(_CoursePreprocessor):
         self._void_after = (
             None if first is None else next(i for i, c in enumerate(nb.cells) if c is first)
         )
-        return super().preprocess(nb, resources)
+        # the references' matrix products on one BLAS thread: a grading process has one core
+        # (one Dask worker per core; nbgrader's kernel runs beside it), and OpenBLAS's threads
+        # spin waiting for each other on a busy machine (benchmarks/verdict_profile.py)
+        with threadpool_limits(limits=1):
+            return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):

@@ -7,6 +7,7 @@ the cell's time limit (it comes first, so the interrupt at the limit stops the l
 too). Part 7 is judged by replaying the training: from the given initialisation, len(losses)
 steps of gradient descent with the instructor's gradients must give the returned
 loss curve and parameters (weights written down by hand, or trained some other way, do not).
+Part 8 likewise: two short SGD runs on training digits (``train_mnist_cases``).
 Part 10 (an L-layer network, backward with a cache) is graded like part 4, a 784-256-128-64-10
 network first; part 11 must name the layer the grader broke (its index, drawn per student).
 """
@@ -20,6 +21,7 @@ from lib.exercises.handin import normal
 from lib.exercises.mistakes import RELU_SLOPES
 
 GRADIENT = {"rtol": 1e-6, "atol": 1e-10}
+MNIST_BATCH = 64  # part 8: the notebook's (tests/test_train_mnist_verdict.py checks)
 
 # This term's variant (the source's `VARIANT` cell), the upstream default first:
 # - hidden_activation: the activation between the layers of the two-layer network (parts 4, 7,
@@ -236,18 +238,30 @@ def train_xor_judge(case, got, solution):
     return [] if accuracy == 1.0 else [f"the trained network classifies {accuracy:.0%} of XOR"]
 
 
+def _short_batch_size(rng, low: int, high: int) -> int:
+    """A number of digits from low to high batches that is not a multiple of the batch size."""
+    return MNIST_BATCH * int(rng.integers(low, high)) + int(rng.integers(1, MNIST_BATCH))
+
+
 def train_mnist_cases(rng):
-    # the first n training digits: a short run, then the whole training set
+    """Two SGD runs with the student's own seeds on the first n training digits, each replayed
+    exactly by the grader. Each n leaves a short last batch, each run has several epochs (every
+    epoch draws its own order from the generator that made the start). A trainer that differs
+    from the instructor's SGD in any step (the gradient, the learning rate, the loss, where the
+    order comes from, an order kept from one epoch to the next, a batch left out) is off by far
+    more than the tolerance within these 70 or so steps; a longer run proves nothing more, and
+    the whole set for MNIST_EPOCHS epochs is the visible test's, whose test accuracy the exact
+    replay implies (`tests/test_train_mnist_verdict.py` checks all of this)."""
     return [
-        {"seed": int(rng.integers(10_000)), "n": 640, "epochs": 2},
-        {"seed": int(rng.integers(10_000)), "n": 8000, "epochs": 5},
+        {"seed": int(rng.integers(10_000)), "n": _short_batch_size(rng, 4, 10), "epochs": 3},
+        {"seed": int(rng.integers(10_000)), "n": _short_batch_size(rng, 16, 32), "epochs": 2},
     ]
 
 
 def train_mnist_judge(case, got, solution):
     """Replayed: the instructor's SGD from the same start, on the same training digits, in the
-    same order, must give the returned parameters; on the whole training set the grader then
-    measures the test accuracy (the test digits never reach the student's code)."""
+    same order, must give the returned parameters (the test digits never reach the student's
+    code)."""
     problems = []
     for key, shape in [("W1", (None, 784)), ("b1", (None,)), ("W2", (10, None)), ("b2", (10,))]:
         value = got.get(f"out.{key}")
@@ -273,11 +287,7 @@ def train_mnist_judge(case, got, solution):
             "the parameters are not the ones SGD gives from init_two_layer(784, MNIST_HIDDEN, "
             "10, default_rng(seed)) with batches of rng.permutation(n) and MNIST_LR"
         ]
-    if n < len(mnist.X_train):
-        return []
-    params = {k: got[f"out.{k}"] for k in ("W1", "b1", "W2", "b2")}
-    accuracy = solution["two_layer_accuracy"](params, mnist.X_test, mnist.t_test)
-    return [] if accuracy >= 0.90 else [f"test accuracy {accuracy:.1%}; at least 90% is needed"]
+    return []
 
 
 def _deep_case(rng, sizes, n, big=False):

@@ -48,16 +48,21 @@ class ExecuteSettings:
     timeout: int = 30              # seconds per cell
     allow_errors: bool = False
     run_in_temp: bool = False
+    # the cache folder is named after the engine (book_ext.engine_fingerprint): without that
+    # extension MyST-NB would read another folder than the one filled here
+    engine_keyed: bool = True
 
 
 def execute_settings(root: Path) -> ExecuteSettings:
     config = yaml.safe_load((Path(root) / "_config.yml").read_text(encoding="utf-8")) or {}
     execute = config.get("execute") or {}
     mode = execute.get("execute_notebooks", "auto")
+    extensions = (config.get("sphinx") or {}).get("extra_extensions") or []
     return ExecuteSettings(mode="off" if mode is False else str(mode),
                            timeout=int(execute.get("timeout", 30)),
                            allow_errors=bool(execute.get("allow_errors", False)),
-                           run_in_temp=bool(execute.get("run_in_temp", False)))
+                           run_in_temp=bool(execute.get("run_in_temp", False)),
+                           engine_keyed="book_ext.engine_fingerprint" in extensions)
 
 
 def cache_base(book_out: Path) -> Path:
@@ -237,6 +242,10 @@ def execute_book(root: Path, book_out: Path, jobs: int, log=print) -> dict[Path,
     settings = execute_settings(root)
     if settings.mode != "cache":
         return {}        # MyST-NB runs them itself (or not at all), in no cache of ours
+    if not settings.engine_keyed:
+        raise ValueError("_config.yml: sphinx.extra_extensions must name "
+                         "book_ext.engine_fingerprint (the book reads the execution cache of the "
+                         "engine it runs on)")
     notebooks = book_notebooks(root)
     earlier = _earlier_seconds(base, root)
     notebooks.sort(key=lambda p: -earlier.get(str(p), 0.0))

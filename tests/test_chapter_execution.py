@@ -1,6 +1,7 @@
 """`make book` executes the notebooks in parallel before Sphinx runs
-(book_ext/chapter_execution.py): on a small book of its own, each notebook writes a line to a file of its own whenever it runs,
-so which notebooks ran is read from those files, never from a clock."""
+(book_ext/chapter_execution.py): on a small book of its own, each notebook writes a line to a
+file of its own whenever it runs, so which notebooks ran is read from those files, never from a
+clock."""
 from __future__ import annotations
 
 import json

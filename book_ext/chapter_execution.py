@@ -8,7 +8,8 @@ jupyter-cache (``<BOOK_OUT>/_build/.jupyter_cache/<engine fingerprint>``, see
 :mod:`book_ext.engine_fingerprint`). jupyter-cache keys a notebook on its kernelspec and its code
 cells (source and metadata), which both readers produce alike, so Sphinx then finds every
 notebook in the cache and executes none. A notebook already in the cache is not run again; one
-whose code changed is.
+whose code changed is. When no file the book's notebooks are read from has changed since the
+last complete run (a digest kept beside the cache), nothing is even read.
 
     python -m book_ext.chapter_execution [--book-out DIR] [--jobs N]
 
@@ -27,11 +28,15 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 import yaml
 
 from book_ext.engine_fingerprint import engine_cache_dir
+from book_ext.jupyter_book_cli import skip_unused_imports
+
+if TYPE_CHECKING:     # nbformat, MyST-NB and jupyter-cache load in seconds: only when needed
+    import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,19 +103,34 @@ def read_as_book(path: Path) -> nbformat.NotebookNode | None:
     return None if reader is None else reader.read(text)
 
 
-def book_notebooks(root: Path) -> list[Path]:
-    """The notebooks of ``_toc.yml`` the book executes, in its order: MyST or .ipynb, minus those
-    whose metadata turns execution off (the released exercises: nbgrader runs them)."""
-    root = Path(root)
+def _toc_paths(root: Path) -> list[Path]:
+    """The files ``_toc.yml`` names (``.md`` or ``.ipynb``), in its order."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    notebooks = []
+    paths = []
     for name in _toc_files(toc):
         for suffix in ("", ".md", ".ipynb"):
             path = root / f"{name}{suffix}"
             if path.suffix in (".md", ".ipynb") and path.is_file():
+                paths.append(path)
                 break
-        else:
-            continue
+    return paths
+
+
+def sources_digest(root: Path) -> str:
+    """SHA-256 over what decides which notebooks run and their code: the book's configuration,
+    its table of contents and every file the table names (the engine names the cache folder)."""
+    root = Path(root)
+    digest = hashlib.sha256()
+    for path in [root / "_config.yml", root / "_toc.yml", *_toc_paths(root)]:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def book_notebooks(root: Path) -> list[Path]:
+    """The notebooks of ``_toc.yml`` the book executes, in its order: MyST or .ipynb, minus those
+    whose metadata turns execution off (the released exercises: nbgrader runs them)."""
+    notebooks = []
+    for path in _toc_paths(Path(root)):
         notebook = read_as_book(path)
         if notebook is None:
             continue
@@ -246,6 +266,11 @@ def execute_book(root: Path, book_out: Path, jobs: int, log=print) -> dict[Path,
         raise ValueError("_config.yml: sphinx.extra_extensions must name "
                          "book_ext.engine_fingerprint (the book reads the execution cache of the "
                          "engine it runs on)")
+    # all notebooks were in this engine's cache when the sources last had this digest
+    done_marker = engine_cache_dir(base, root) / "book-sources.sha256"
+    digest = sources_digest(root)
+    if done_marker.is_file() and done_marker.read_text().strip() == digest:
+        return {}
     notebooks = book_notebooks(root)
     earlier = _earlier_seconds(base, root)
     notebooks.sort(key=lambda p: -earlier.get(str(p), 0.0))
@@ -263,6 +288,8 @@ def execute_book(root: Path, book_out: Path, jobs: int, log=print) -> dict[Path,
                 log(f"chapter_execution: {shown}: executed in {seconds:.2f} s")
     if failures:
         raise NotebookFailed("\n\n".join(failures))
+    if sources_digest(root) == digest:       # unchanged while the notebooks ran
+        done_marker.write_text(digest + "\n")
     return ran
 
 
@@ -275,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="notebooks run at once (default: one per core)")
     args = parser.parse_args(argv)
+    skip_unused_imports()
     start = time.perf_counter()
     try:
         ran = execute_book(args.root, args.book_out or args.root, args.jobs)

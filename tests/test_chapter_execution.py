@@ -113,6 +113,13 @@ def test_a_changed_chapter_alone_runs_again(book):
     (book / "one.md").write_text((book / "one.md").read_text() + "\nMore text, same code.\n")
     assert execute_book(book, book, jobs=2, log=lambda _: None) == {}, \
         "a change to the text alone leaves the code's outputs valid"
+    assert _runs(book) == {"one": 1, "three": 1, "two": 2}
+
+    (book / "lib" / "engine.py").write_text("VERSION = 2\n")
+    ran = execute_book(book, book, jobs=2, log=lambda _: None)
+    assert sorted(p.name for p in ran) == ["one.md", "three.md", "two.md"], \
+        "a change to the engine runs every notebook again"
+    assert _runs(book) == {"one": 2, "three": 2, "two": 3}
 
 
 def test_a_failing_chapter_is_named_and_the_others_are_kept(book):
@@ -134,8 +141,8 @@ def test_sphinx_finds_every_notebook_in_the_cache(book):
     and its pages show the outputs of the parallel run."""
     execute_book(book, book, jobs=2, log=lambda _: None)
     runs = _runs(book)
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    build = subprocess.run([str(jupyter_book), "build", str(book), "--path-output", str(book)],
+    build = subprocess.run([sys.executable, "-m", "book_ext.jupyter_book_cli", "build", str(book),
+                            "--path-output", str(book)],
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     assert _runs(book) == runs, "Sphinx executed a notebook that was in the cache"

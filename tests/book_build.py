@@ -17,7 +17,7 @@ from pathlib import Path
 
 from notebook_runner import BOOK_OUT, ROOT
 
-from book_ext.chapter_execution import book_notebooks
+from book_ext.chapter_execution import NotebookFailed, book_notebooks, execute_book
 
 HTML = BOOK_OUT / "_build" / "html"
 LOG = BOOK_OUT / "_build" / "make-book.log"
@@ -38,6 +38,15 @@ class BookBuild:
 def book_chapters() -> list[Path]:
     """The notebooks the book executes (the released exercises are run by nbgrader instead)."""
     return book_notebooks(ROOT)
+
+
+def execute_missing_chapters() -> None:
+    """Execute into the suite's shared cache the chapters not in it yet, two at a time (as
+    `make book` does first), waiting for any another pytest-xdist worker is running."""
+    try:
+        execute_book(ROOT, BOOK_OUT, jobs=2, log=lambda _: None)
+    except NotebookFailed:
+        pass                              # the build reports it too, as does test_notebooks
 
 
 @functools.cache

@@ -243,13 +243,18 @@ def _run_one(path: Path, base: Path, root: Path, settings: ExecuteSettings):
     return path, done.seconds, done.ran, None
 
 
-def _earlier_seconds(base: Path, root: Path) -> dict[str, float]:
-    """Each notebook's last execution time in this engine's cache (longest runs start first)."""
+def _earlier_seconds(base: Path) -> dict[str, float]:
+    """Each notebook's last known execution time, in the caches of the engines kept under
+    ``base`` (this one and earlier ones): the longest runs start first."""
     from jupyter_cache import get_cache
 
-    cache = get_cache(str(engine_cache_dir(base, root)))
-    return {record.uri: float(record.data.get("execution_seconds") or 0.0)
-            for record in cache.list_cache_records()}
+    seconds = {}
+    folders = sorted((p for p in base.iterdir() if (p / "global.db").is_file()),
+                     key=lambda p: p.stat().st_mtime)
+    for folder in folders:                 # the most recent folder's record wins
+        for record in get_cache(str(folder)).list_cache_records():
+            seconds[record.uri] = float(record.data.get("execution_seconds") or 0.0)
+    return seconds
 
 
 def execute_book(root: Path, book_out: Path, jobs: int, log=print) -> dict[Path, float]:
@@ -271,8 +276,9 @@ def execute_book(root: Path, book_out: Path, jobs: int, log=print) -> dict[Path,
     digest = sources_digest(root)
     if done_marker.is_file() and done_marker.read_text().strip() == digest:
         return {}
-    notebooks = book_notebooks(root)
-    earlier = _earlier_seconds(base, root)
+    # without a record (a fresh clone) the last chapters, which train the larger networks, first
+    notebooks = book_notebooks(root)[::-1]
+    earlier = _earlier_seconds(base)
     notebooks.sort(key=lambda p: -earlier.get(str(p), 0.0))
     ran, failures = {}, []
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:

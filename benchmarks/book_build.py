@@ -55,7 +55,7 @@ MOMENTS = (("venv: python -m venv", r" -m venv "),
            ("notebooks: parallel execution done", r"chapter_execution: \d+ notebook"),
            ("jupyter-book build starts", r"jupyter-book build|jupyter_book_cli build"),
            ("Sphinx: reading (executing, in a serial build)", r"reading sources"),
-           ("Sphinx: writing", r"writing output"),
+           ("Sphinx: writing", r"writing output\.\.\. \["),
            ("Sphinx: done (wheel, archives, twins included)", r"build succeeded|build finished"))
 
 
@@ -143,6 +143,9 @@ def side_by_side(rev: str, peer: str, rounds: int, work: Path) -> None:
             label = "rev" if which == rev else "peer"
             times = fresh_clone(which, work / label)
             results[which].append(times)
+            for name, run in times.items():        # the logs, for a closer look
+                (work / f"{label}-round{round_ + 1}-{name.replace(' ', '-')}.log").write_text(
+                    "\n".join(f"{t:7.1f} {line}" for t, line in run.log))
             print(f"\nround {round_ + 1}, {label} {which}:")
             for name, run in times.items():
                 print(f"  {name:22s} {run.wall:6.1f} s wall {run.cpu:6.1f} s CPU "

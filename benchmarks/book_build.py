@@ -134,11 +134,12 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-def side_by_side(rev: str, peer: str, rounds: int, work: Path) -> None:
+def side_by_side(rev: str, peer: str, rounds: int, work: Path, rev_first: bool = False
+                 ) -> None:
     results: dict[str, list[dict[str, Timed]]] = {rev: [], peer: []}
     for round_ in range(rounds):
         # alternate which goes first, so neither always meets the same neighbours' load
-        order = (peer, rev) if round_ % 2 == 0 else (rev, peer)
+        order = (peer, rev) if (round_ + rev_first) % 2 == 0 else (rev, peer)
         for which in order:
             label = "rev" if which == rev else "peer"
             times = fresh_clone(which, work / label)
@@ -176,6 +177,8 @@ def main() -> None:
     parser.add_argument("--rev", default="HEAD", help="the commit measured (default HEAD)")
     parser.add_argument("--peer", help="the commit compared against (e.g. the one before)")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rev-first", action="store_true",
+                        help="the first round builds --rev first (default: --peer first)")
     args = parser.parse_args()
     if not args.fresh_clone:
         this_checkout(args.out.resolve())
@@ -185,7 +188,8 @@ def main() -> None:
     resolve = lambda rev: subprocess.run(  # noqa: E731
         ["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True,
         check=True).stdout.strip()
-    side_by_side(resolve(args.rev), resolve(args.peer), args.rounds, args.out.resolve())
+    side_by_side(resolve(args.rev), resolve(args.peer), args.rounds, args.out.resolve(),
+                 args.rev_first)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 The site tests (test_site.py, test_leaks.py) need the built HTML. The build goes to
 ``$BOOK_OUT/_build/html`` (the Makefile's default: the repository's ``_build``) and shares its
 jupyter-cache with tests/test_notebooks.py, so a chapter is executed once for the whole suite:
-before calling make, the chapters not yet in the cache are executed here, skipping any that
-another pytest-xdist worker is running at that moment (both cores work), then waiting for those.
+`make book` first executes the chapters not yet in the cache, two at a time
+(``book_ext.chapter_execution``), waiting for any that a pytest-xdist worker is running at that
+moment, then Sphinx reads them all from the cache.
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from notebook_runner import BOOK_OUT, ROOT, NotebookFailed, execute_book_notebook, is_notebook
+from notebook_runner import BOOK_OUT, ROOT
+
+from book_ext.chapter_execution import NotebookFailed, book_notebooks, execute_book
 
 HTML = BOOK_OUT / "_build" / "html"
 LOG = BOOK_OUT / "_build" / "make-book.log"
@@ -34,25 +37,16 @@ class BookBuild:
 
 def book_chapters() -> list[Path]:
     """The notebooks the book executes (the released exercises are run by nbgrader instead)."""
-    return sorted(p for p in (ROOT / "chapters").rglob("*")
-                  if is_notebook(p) and "exercises" not in p.parts
-                  and ".ipynb_checkpoints" not in p.parts)
+    return book_notebooks(ROOT)
 
 
 def execute_missing_chapters() -> None:
-    """Execute into the shared cache the chapters not in it yet (both xdist workers help)."""
-    waiting = []
-    for path in book_chapters():
-        try:
-            if execute_book_notebook(path, blocking=False) is None:
-                waiting.append(path)          # another worker runs it right now
-        except NotebookFailed:
-            pass                              # the build reports it too, as does test_notebooks
-    for path in waiting:
-        try:
-            execute_book_notebook(path)
-        except NotebookFailed:
-            pass
+    """Execute into the suite's shared cache the chapters not in it yet, two at a time (as
+    `make book` does first), waiting for any another pytest-xdist worker is running."""
+    try:
+        execute_book(ROOT, BOOK_OUT, jobs=2, log=lambda _: None)
+    except NotebookFailed:
+        pass                              # the build reports it too, as does test_notebooks
 
 
 @functools.cache
@@ -61,7 +55,6 @@ def build_book() -> BookBuild:
     LOG.parent.mkdir(parents=True, exist_ok=True)
     with open(LOG.parent / "make-book.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        execute_missing_chapters()
         proc = subprocess.run(["make", "--no-print-directory", "book", f"BOOK_OUT={BOOK_OUT}"],
                               cwd=ROOT, capture_output=True, text=True)
         log = proc.stdout + proc.stderr

@@ -85,6 +85,16 @@ def test_book_builds_with_warnings_as_errors(built):
                                    + "\n".join(built.warnings or built.log.splitlines()[-60:]))
 
 
+def test_sphinx_executes_no_notebook(built):
+    """`make book` runs the chapters first, in parallel (book_ext/chapter_execution.py), into the
+    cache MyST-NB reads: Sphinx must find every one there (same cache keys), none executed.
+    (tests/test_chapter_execution.py shows it on a small book, counting runs.)"""
+    assert built.returncode == 0
+    sphinx = built.log.split("book_ext.jupyter_book_cli build", 1)[-1]
+    executed = [line for line in sphinx.splitlines() if "Executing notebook" in line]
+    assert not executed, "Sphinx executed notebooks itself:\n" + "\n".join(executed)
+
+
 def test_every_built_page_is_checked(site):
     """No page reaches the site without being opened in the browser below."""
     built_pages = {str(p.relative_to(site)) for p in site.rglob("*.html")

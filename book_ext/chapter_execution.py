@@ -177,6 +177,29 @@ def notebook_lock(base: Path, path: Path, blocking: bool = True):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextmanager
+def cache_lock(folder: Path):
+    """One process at a time creates or writes the cache's database: two workers creating it at
+    once both issue CREATE TABLE (sqlite's "table settings already exists")."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f"{folder.name}.db.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def open_cache(folder: Path):
+    """The jupyter-cache in ``folder``, its database created under ``cache_lock``."""
+    from jupyter_cache import get_cache
+
+    with cache_lock(folder):
+        cache = get_cache(str(folder))
+        cache.list_cache_records()        # creates the database's tables now, under the lock
+    return cache
+
+
 @dataclass(frozen=True)
 class Executed:
     notebook: nbformat.NotebookNode   # with its outputs
@@ -191,7 +214,6 @@ def execute_cached(path: Path, base: Path, root: Path = ROOT, settings: ExecuteS
     Raises NotebookFailed naming the notebook and the failing cell. With ``blocking=False``
     returns None at once if another process is running this notebook right now.
     """
-    from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     from jupyter_cache.executors.utils import single_nb_execution
 
@@ -199,7 +221,8 @@ def execute_cached(path: Path, base: Path, root: Path = ROOT, settings: ExecuteS
     with notebook_lock(Path(base), path, blocking) as acquired:
         if not acquired:
             return None
-        cache = get_cache(str(engine_cache_dir(Path(base), Path(root))))
+        folder = engine_cache_dir(Path(base), Path(root))
+        cache = open_cache(folder)
         nb = read_as_book(path)
         if nb is None:
             raise ValueError(f"{path} is not a notebook MyST-NB can read")
@@ -225,9 +248,10 @@ def execute_cached(path: Path, base: Path, root: Path = ROOT, settings: ExecuteS
             raise NotebookFailed(
                 f"{shown}: cell {cell_index} failed.\n--- cell source ---\n{source}\n"
                 f"--- error ---\n{result.exc_string}")
-        cache.cache_notebook_bundle(
-            CacheBundleIn(nb, str(path), data={"execution_seconds": result.time}),
-            check_validity=False, overwrite=True)
+        with cache_lock(folder):
+            cache.cache_notebook_bundle(
+                CacheBundleIn(nb, str(path), data={"execution_seconds": result.time}),
+                check_validity=False, overwrite=True)
         return Executed(nb, result.time, True)
 
 
@@ -246,13 +270,11 @@ def _run_one(path: Path, base: Path, root: Path, settings: ExecuteSettings):
 def _earlier_seconds(base: Path) -> dict[str, float]:
     """Each notebook's last known execution time, in the caches of the engines kept under
     ``base`` (this one and earlier ones): the longest runs start first."""
-    from jupyter_cache import get_cache
-
     seconds = {}
     folders = sorted((p for p in base.iterdir() if (p / "global.db").is_file()),
                      key=lambda p: p.stat().st_mtime)
     for folder in folders:                 # the most recent folder's record wins
-        for record in get_cache(str(folder)).list_cache_records():
+        for record in open_cache(folder).list_cache_records():
             seconds[record.uri] = float(record.data.get("execution_seconds") or 0.0)
     return seconds
 

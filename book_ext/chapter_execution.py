@@ -217,6 +217,8 @@ def execute_cached(path: Path, base: Path, root: Path = ROOT, settings: ExecuteS
     from jupyter_cache.base import CacheBundleIn
     from jupyter_cache.executors.utils import single_nb_execution
 
+    from book_ext.kernel_client import BookKernelManager
+
     path, settings = Path(path).resolve(), settings or execute_settings(root)
     with notebook_lock(Path(base), path, blocking) as acquired:
         if not acquired:
@@ -238,10 +240,12 @@ def execute_cached(path: Path, base: Path, root: Path = ROOT, settings: ExecuteS
             with tempfile.TemporaryDirectory() as cwd:
                 result = single_nb_execution(nb, cwd=cwd, timeout=settings.timeout,
                                              allow_errors=settings.allow_errors,
-                                             meta_override=True)
+                                             meta_override=True,
+                                             kernel_manager_class=BookKernelManager)
         else:
             result = single_nb_execution(nb, cwd=str(path.parent), timeout=settings.timeout,
-                                         allow_errors=settings.allow_errors, meta_override=True)
+                                         allow_errors=settings.allow_errors, meta_override=True,
+                                         kernel_manager_class=BookKernelManager)
         if result.err is not None:
             cell_index, source = failing_cell(nb)
             shown = path.relative_to(root) if path.is_relative_to(root) else path

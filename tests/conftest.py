@@ -1,0 +1,59 @@
+"""The suite's shared graded class, and the schedule `make test` runs it in.
+
+``graded_class``: one class of the four assignments, graded once per session (tests/graded_class.py
+says who is in it and how it is graded; copy it with ``graded_class.copy_course`` to change it).
+
+The schedule (``make test`` runs ``pytest -n 2 --dist loadgroup --no-loadscope-reorder``): each
+test file is one xdist group, so a module-scoped fixture (a graded class, a built site) is made
+on one worker only; the tests of the shared graded class are one group, and so are those of the
+built site, so the worker that grades or builds runs them all and the other never waits on its
+lock; and the groups go out longest first
+(``SECONDS``, measured), so the two workers finish together instead of one starting the longest
+file when the other is done. Without xdist none of this applies and nothing changes.
+"""
+from __future__ import annotations
+
+import pytest
+from graded_class import CONTRIBUTORS, GradedClass
+from graded_class import graded_class as _graded_class
+
+GRADED_CLASS = "graded-class"
+# the files that read the built site (tests/book_build.py builds it once per worker, under a
+# lock): one group, so one worker builds it and the other never waits for that build
+BOOK = "built-book"
+BOOK_FILES = {"test_site", "test_launch", "test_leaks"}
+# worker-seconds of each group in `make test` on 2 cores (pytest --durations, setup included),
+# longest first; a group not listed counts one second per test
+SECONDS = {
+    GRADED_CLASS: 300,
+}
+_CONTRIBUTORS = pytest.StashKey[tuple]()
+
+
+@pytest.fixture(scope="session")
+def graded_class(request, tmp_path_factory) -> GradedClass:
+    """The shared graded class (tests/graded_class.py) of the test files this session runs."""
+    return _graded_class(tmp_path_factory, request.config.stash[_CONTRIBUTORS])
+
+
+def _group(item: pytest.Item) -> str:
+    if "graded_class" in getattr(item, "fixturenames", ()):
+        return GRADED_CLASS
+    return BOOK if item.path.stem in BOOK_FILES else item.path.stem
+
+
+@pytest.hookimpl(tryfirst=True)     # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    users = {item.path.stem for item in items if _group(item) == GRADED_CLASS}
+    config.stash[_CONTRIBUTORS] = tuple(name for name in CONTRIBUTORS if name in users)
+    if not hasattr(config, "workerinput"):            # not an xdist worker: the usual order
+        return
+    groups = [_group(item) for item in items]
+    size: dict[str, int] = {}
+    for group in groups:
+        size[group] = size.get(group, 0) + 1
+    order = sorted(range(len(items)),
+                   key=lambda i: (-SECONDS.get(groups[i], size[groups[i]]), groups[i], i))
+    items[:] = [items[i] for i in order]
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))

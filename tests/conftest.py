@@ -3,15 +3,17 @@
 ``graded_class``: one class of the four assignments, graded once per session (tests/graded_class.py
 says who is in it and how it is graded; copy it with ``graded_class.copy_course`` to change it).
 
-The schedule (``make test`` runs ``pytest -n 2 --dist loadgroup --no-loadscope-reorder``): each
-test file is one xdist group, so a module-scoped fixture (a graded class, a built site) is made
-on one worker only; the tests of the shared graded class are one group, and so are those of the
-built site, so the worker that grades or builds runs them all and the other never waits on its
-lock; and the groups go out longest first
-(``SECONDS``, measured), so the two workers finish together instead of one starting the longest
-file when the other is done. Without xdist none of this applies and nothing changes.
+The schedule (``make test`` runs ``pytest -n 2 --dist loadgroup --no-loadscope-reorder``, with
+this file's scheduler): each test file is one group, so a module-scoped fixture (a graded class,
+a built site) is made on one worker only; the files of the shared graded class are one group,
+and so are those of the built site, so the worker that grades or builds runs them all and the
+other never waits on its lock; and the groups go out longest first (``SECONDS``), so the two
+workers finish together instead of one starting the longest file when the other is done. Without
+xdist none of this applies and nothing changes.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from graded_class import CONTRIBUTORS, GradedClass
@@ -40,33 +42,48 @@ SECONDS = {
     "test_course_secret": 80,
     "test_notebooks": 60,
 }
-_CONTRIBUTORS = pytest.StashKey[tuple]()
 
 
 @pytest.fixture(scope="session")
 def graded_class(request, tmp_path_factory) -> GradedClass:
-    """The shared graded class (tests/graded_class.py) of the test files this session runs."""
-    return _graded_class(tmp_path_factory, request.config.stash[_CONTRIBUTORS])
+    """The shared graded class (tests/graded_class.py) of the test files this session runs
+    (the selected tests, after -k and -m: every xdist worker sees the same)."""
+    users = {item.path.stem for item in request.session.items
+             if "graded_class" in getattr(item, "fixturenames", ())}
+    return _graded_class(tmp_path_factory, tuple(name for name in CONTRIBUTORS if name in users))
 
 
-def _group(item: pytest.Item) -> str:
-    if "graded_class" in getattr(item, "fixturenames", ()):
+def group(nodeid: str) -> str:
+    """The group of a test: its file's, or the graded class's, or the built site's."""
+    stem = Path(nodeid.split("::", 1)[0]).stem
+    if stem in CONTRIBUTORS:
         return GRADED_CLASS
-    return BOOK if item.path.stem in BOOK_FILES else item.path.stem
+    return BOOK if stem in BOOK_FILES else stem
 
 
-@pytest.hookimpl(tryfirst=True)     # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    users = {item.path.stem for item in items if _group(item) == GRADED_CLASS}
-    config.stash[_CONTRIBUTORS] = tuple(name for name in CONTRIBUTORS if name in users)
-    if not hasattr(config, "workerinput"):            # not an xdist worker: the usual order
+    """On an xdist worker, the longest groups first (the collection the scheduler goes by)."""
+    if not hasattr(config, "workerinput"):
         return
-    groups = [_group(item) for item in items]
+    groups = [group(item.nodeid) for item in items]
     size: dict[str, int] = {}
-    for group in groups:
-        size[group] = size.get(group, 0) + 1
+    for name in groups:
+        size[name] = size.get(name, 0) + 1
     order = sorted(range(len(items)),
                    key=lambda i: (-SECONDS.get(groups[i], size[groups[i]] / 2), groups[i], i))
     items[:] = [items[i] for i in order]
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadgroup`` with this suite's groups (``group``), given out in the collection's
+    order (``--no-loadscope-reorder``). pytest-xdist's own loadgroup reads ``xdist_group``
+    marks through a node id that pytest 9 no longer lets a plugin change, so it is done here."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SuiteGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group(nodeid)
+
+    return SuiteGroups(config, log)

@@ -75,6 +75,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = [items[i] for i in order]
 
 
+@pytest.hookimpl(optionalhook=True)       # a pytest-xdist hook: without xdist, never called
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """``--dist loadgroup`` with this suite's groups (``group``), given out in the collection's
     order (``--no-loadscope-reorder``). pytest-xdist's own loadgroup reads ``xdist_group``

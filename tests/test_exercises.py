@@ -1,8 +1,9 @@
 """The graded exercises, end to end: real nbgrader runs on real notebooks in a temporary course.
 
 A synthetic class is built from the sources in solutions/source (full solutions, the blank
-release, one correct piece, and every kind of broken submission), graded in one autograde batch
-per assignment, then fed back and exported. Expected points come from the sources' cell
+release, one correct piece, and every kind of broken submission), graded with the suite's shared
+class (tests/graded_class.py: one autograde batch for exercise 1, one for the others), then fed
+back and exported. Expected points come from the sources' cell
 metadata, never from the grader's output.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from graded_class import copy_course
 from nbgrader_course import (
     A1,
     ALL_01,
@@ -36,7 +38,6 @@ from nbgrader_course import (
 from notebook_runner import ROOT
 from solution_leaks import SecretIndex, document_text, find_leaks, read_secrets
 
-from grading.submissions import prepare
 from grading.variants import cell_variant, default, variant_cell, write_record
 
 pytestmark = pytest.mark.slow
@@ -66,59 +67,45 @@ NOTES = {
 }
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """A course directory with the four assignments released and a synthetic class graded."""
-    course = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "solutions" / "source", course / "solutions" / "source")
-    nbgrader(course, "generate_assignment", "*")
-    nbgrader(course, "db", "student", "add", "absent", "--last-name=Absent", "--first-name=Ann")
-    # assignment 1: every kind of submission, one batch (a short time limit for the infinite loop)
+def hand_in(course: Path) -> dict:
+    """This file's students of the shared graded class (tests/graded_class.py): exercise 1's
+    every kind of submission (graded with a cell time limit of 8 s, for the infinite loops);
+    for exercises 2-4 full and blank; a correct answer that warns; a softmax (part 3) that hands
+    the work to the library; exactly one correct piece of the backpropagation exercise. The
+    roster's ``absent`` student hands in nothing."""
+    out = {}
     for student, (build, _) in BROKEN_01.items():
-        submit(
-            course,
-            student,
-            A1,
-            build(course),
-            name=f"{A1}-Copy1.ipynb" if student == "renamed" else None,
-        )
-    # assignments 2-4: full and blank; a correct answer that warns; a softmax (part 3) that hands
-    # the work to the library; exactly one correct piece of the backpropagation exercise
+        nb = build(course)
+        out[student, A1] = (nb, f"{A1}-Copy1.ipynb") if student == "renamed" else nb
     for assignment in ASSIGNMENTS[1:]:
-        submit(course, "full", assignment, fill(course, assignment))
-        submit(course, "blank", assignment, fill(course, assignment, ids=[]))
-    submit(
+        out["full", assignment] = fill(course, assignment)
+        out["blank", assignment] = fill(course, assignment, ids=[])
+    out["warns", "02_losses_softmax"] = fill(
         course,
-        "warns",
         "02_losses_softmax",
-        fill(
-            course,
-            "02_losses_softmax",
-            edits={
-                "sigmoid": first_line_of_body(
-                    "import warnings; warnings.warn('a harmless warning')"
-                )
-            },
-        ),
+        edits={
+            "sigmoid": first_line_of_body("import warnings; warnings.warn('a harmless warning')")
+        },
     )
-    submit(
-        course,
-        "uses_lib",
-        "02_losses_softmax",
-        fill(course, "02_losses_softmax", edits={"softmax": body("return F.softmax(Z)")}),
+    out["uses_lib", "02_losses_softmax"] = fill(
+        course, "02_losses_softmax", edits={"softmax": body("return F.softmax(Z)")}
     )
-    submit(
-        course,
-        "one_piece",
-        "03_backpropagation",
-        fill(course, "03_backpropagation", ids=["linear-backward"]),
+    out["one_piece", "03_backpropagation"] = fill(
+        course, "03_backpropagation", ids=["linear-backward"]
     )
-    for assignment in ASSIGNMENTS:  # what `make autograde` runs first (renamed/missing notebooks)
-        prepare(course, assignment, students=["absent"])
-    # two batches: assignment 1 with a short time limit for the infinite loop, then the others
-    nbgrader(course, "autograde", A1, "--Execute.timeout=8", check=False)
-    nbgrader(course, "autograde", "0[234]_*", check=False)
-    return course
+    return out
+
+
+@pytest.fixture
+def course(graded_class):
+    """The course with the four assignments released and the class graded (read only)."""
+    return graded_class.course
+
+
+@pytest.fixture
+def own_course(graded_class, tmp_path):
+    """A copy of the graded course, for a test that changes it."""
+    return copy_course(graded_class, tmp_path)
 
 
 def released_variant(tmp_path: Path, assignment: str, variant: dict):
@@ -210,7 +197,8 @@ def test_every_broken_submission_is_graded_as_what_it_is_and_the_batch_goes_on(c
     assert "autograder-notes" not in full.cells[0].source, "a clean submission gets no notes"
 
 
-def test_rerunning_autograde_changes_only_what_is_graded_again(course):
+def test_rerunning_autograde_changes_only_what_is_graded_again(own_course):
+    course = own_course
     before = auto_score(course, A1)
     graded = course / "autograded" / "blank" / A1 / f"{A1}.ipynb"
     mtime = graded.stat().st_mtime
@@ -225,8 +213,12 @@ def test_rerunning_autograde_changes_only_what_is_graded_again(course):
     }
 
 
-def test_feedback_never_shows_hidden_tests(course):
-    nbgrader(course, "generate_feedback", "*")
+def test_feedback_never_shows_hidden_tests(own_course):
+    course = own_course
+    # the pages read below, every student's; of exercises 2 and 4, a full solution's
+    nbgrader(course, "generate_feedback", "0[13]_*")
+    nbgrader(course, "generate_feedback", "0[24]_*", "--student=full")
+    assert len(list((course / "feedback" / "full").glob("0[24]_*/*.html"))) == 2
     for assignment in (A1, "03_backpropagation"):
         hidden = [s.line for s in secrets_of(assignment).secrets if s.kind == "hidden test"]
         pages = sorted((course / "feedback").glob(f"*/{assignment}/*.html"))
@@ -250,8 +242,8 @@ def test_feedback_never_shows_hidden_tests(course):
     assert drawn.group(1) not in feedback and "vnd.nn-course.values" not in feedback
 
 
-def test_export_lists_every_student(course):
-    out = course / "grades.csv"
+def test_export_lists_every_student(course, tmp_path):
+    out = tmp_path / "grades.csv"
     nbgrader(course, "export", f"--to={out}")
     rows = list(csv.DictReader(out.open()))
     students = {r["student_id"] for r in rows}

@@ -6,12 +6,17 @@ batch keeps its grade (full = full marks, half = partial credit); the course's f
 before and after. Exercise 2 is graded twice: once with the static reading of the student's code
 (``grading.own_work``) turned OFF, to show that the verdict computed outside the kernel holds by
 itself against tampering, then with the course's configuration, where calling the library earns
-nothing. Expected points come from the sources' metadata, never from the grader.
+nothing. The class is graded with the suite's shared class (tests/graded_class.py), which also
+hashes what grades depend on before and after. Expected points come from the sources'
+metadata, never from the grader.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import pytest
+from graded_class import copy_course
 from nbformat.v4 import new_code_cell
 from nbgrader_course import (
     ASSIGNMENTS,
@@ -22,14 +27,9 @@ from nbgrader_course import (
     graded_cell,
     nbg_meta,
     nbgrader,
-    new_course,
     points,
-    submit,
-    tree_digest,
 )
 from notebook_runner import ROOT
-
-from grading.course_secret import read_or_create
 
 pytestmark = pytest.mark.slow
 
@@ -336,47 +336,24 @@ OTHERS = {
 }
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = new_course(tmp_path_factory.mktemp("attacks"))
-    for student, build in TAMPER.items():
-        submit(course, f"tamper_{student}", A2, build(course))
-    submit(course, "tamper_control_full", A2, fill(course, A2))
+def hand_in(course: Path) -> dict:
+    """This file's students of the shared graded class (tests/graded_class.py): the
+    ``tamper_*`` students of exercise 2 are graded with the static reading of the code off, the
+    rest with the course's configuration."""
+    out = {(f"tamper_{student}", A2): build(course) for student, build in TAMPER.items()}
+    out["tamper_control_full", A2] = fill(course, A2)
     for student, build in {**LIB_02, **SHORTCUTS_02, **HONEST_02}.items():
-        submit(course, student, A2, build(course))
+        out[student, A2] = build(course)
     for assignment, students in OTHERS.items():
         for student, build in students.items():
-            submit(course, student, assignment, build(course))
-    # what grades depend on: the configuration, the grading code, the engine, the sources, the
-    # release
-    watched = {
-        **{
-            f"repository {part}": (
-                lambda part=part: tree_digest(ROOT / part, exclude=("__pycache__",))
-            )
-            for part in ("grading", "lib", "solutions", "chapters/exercises")
-        },
-        "nbgrader_config.py": lambda: {"text": (ROOT / "nbgrader_config.py").read_text()},
-        "course": lambda: tree_digest(
-            course,
-            exclude=("submitted", "autograded", "gradebook.db", "feedback", ".ipynb_checkpoints"),
-        ),
-    }
-    read_or_create(course)      # the course secret, made before grading: a change to it shows
-    before = {name: digest() for name, digest in watched.items()}
-    # exercise 2's tampering batch with the static reading of the code OFF: the verdict alone
-    nbgrader(
-        course,
-        "autograde",
-        A2,
-        "--student=tamper_*",
-        "--VerdictOutside.own_work=False",
-        check=False,
-    )
-    for assignment in ASSIGNMENTS:
-        nbgrader(course, "autograde", assignment, check=False)
-    course_after = {name: digest() for name, digest in watched.items()}
-    return course, before, course_after
+            out[student, assignment] = build(course)
+    return out
+
+
+@pytest.fixture
+def course(graded_class):
+    """(the graded course, what grades depend on before grading, the same after)."""
+    return graded_class.course, graded_class.before, graded_class.after
 
 
 def test_tampering_inside_the_kernel_scores_no_more_than_an_empty_answer(course):
@@ -502,8 +479,9 @@ def test_the_course_files_are_unchanged_by_grading(course):
         assert not changed, f"grading changed {name} files: {changed[:10]}"
 
 
-def test_regrading_one_student_reproduces_the_grade_and_touches_no_one_else(course):
-    course, _, _ = course
+def test_regrading_one_student_reproduces_the_grade_and_touches_no_one_else(graded_class,
+                                                                           tmp_path):
+    course = copy_course(graded_class, tmp_path)
     before = auto_score(course, A2)
     inputs_before = graded_cell(course, "half", A2, "test-sigmoid").source
     nbgrader(course, "autograde", A2, "--student=half", "--force")

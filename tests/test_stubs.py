@@ -5,8 +5,8 @@ the identity ("return the input", every argument in turn), and "return the visib
 (what the instructor's solution returns for the part's first visible case) -- and the part's
 hidden test block, run on the hidden cases the grader draws, hands the stub's values to the
 part's trusted judge (``grading.parts``), with the instructor's solution as the reference. Every
-hidden case of every part must fail. One real nbgrader run per assignment grades a notebook of
-such stubs end to end and must give it 0 points.
+hidden case of every part must fail. Real nbgrader runs (the suite's shared graded class,
+tests/graded_class.py) grade notebooks of such stubs end to end and must give them 0 points.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 import nbformat
 import numpy as np
 import pytest
-from nbgrader_course import ASSIGNMENTS, auto_score, fill, nbgrader, new_course, submit
+from nbgrader_course import ASSIGNMENTS, auto_score, fill
 from notebook_runner import ROOT
 
 from grading.parts import PARTS
@@ -159,23 +159,31 @@ def stubbed(returns: str):
     return edit
 
 
-@pytest.mark.slow
-def test_a_notebook_of_stubs_scores_zero_in_a_real_grading_run(tmp_path):
-    course = new_course(tmp_path)
-    students = {
-        "constant": "1.0",
-        "zeros": "np.zeros_like(np.asarray({first}, dtype=float))",
-        "first_argument": "{first}",
-    }
+STUB_STUDENTS = {
+    "constant": "1.0",
+    "zeros": "np.zeros_like(np.asarray({first}, dtype=float))",
+    "first_argument": "{first}",
+}
+
+
+def hand_in(course) -> dict:
+    """This file's students of the shared graded class (tests/graded_class.py): every answer of
+    every assignment a stub."""
+    out = {}
     for assignment in ASSIGNMENTS:
         answers = [
             c.metadata["nbgrader"]["grade_id"]
             for c in nbformat.read(source_path(assignment), 4).cells
             if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
         ]
-        for student, returns in students.items():
-            nb = fill(course, assignment, ids=[], edits={g: stubbed(returns) for g in answers})
-            submit(course, student, assignment, nb)
-        nbgrader(course, "autograde", assignment, check=False)
-        scores = auto_score(course, assignment)
-        assert all(scores[s] == 0.0 for s in students), (assignment, scores)
+        for student, returns in STUB_STUDENTS.items():
+            edits = {g: stubbed(returns) for g in answers}
+            out[student, assignment] = fill(course, assignment, ids=[], edits=edits)
+    return out
+
+
+@pytest.mark.slow
+def test_a_notebook_of_stubs_scores_zero_in_a_real_grading_run(graded_class):
+    for assignment in ASSIGNMENTS:
+        scores = auto_score(graded_class.course, assignment)
+        assert all(scores[s] == 0.0 for s in STUB_STUDENTS), (assignment, scores)

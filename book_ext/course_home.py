@@ -15,6 +15,9 @@ from urllib.parse import urlparse
 
 import yaml
 
+# the upstream repository's home: its released exercises and its site are public, so they show
+# the default variant of each exercise (grading.variants); a course's own copy has its own home
+UPSTREAM_HOME = "https://github.com/nn-course/shallow-to-deep"
 BADGES_BEGIN = "<!-- badges: written by book_ext/course_home.py from _config.yml; do not edit -->"
 BADGES_END = "<!-- /badges -->"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import tomllib
 import zipfile
@@ -97,14 +98,20 @@ def build_wheel(root: Path, dest: Path) -> EngineWheel:
 
 
 def write_zip(path: Path, entries: list[tuple[str, bytes]]) -> None:
-    """A zip archive written the same way every time (entries in the given order, fixed dates)."""
+    """A zip archive written the same way every time (entries in the given order, fixed dates).
+
+    Written beside ``path`` and moved over it: a release running while a course reads the
+    pinned wheel (a test suite, a second terminal) never shows it half written.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_EPOCH)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
+    os.replace(partial, path)
 
 
 def code_digest(files: list[tuple[str, bytes]]) -> str:

@@ -54,7 +54,10 @@ def exercise_setup_cell(root: Path) -> str:
 
 def pin(root: Path) -> EngineWheel:
     wheel = build_wheel(root, Path(root) / ENGINE_DIR)
-    (Path(root) / ENGINE_DIR / RELEASED).write_text(wheel.filename + "\n", encoding="utf-8")
+    released = Path(root) / ENGINE_DIR / RELEASED
+    partial = released.with_name(f".{RELEASED}.{os.getpid()}.partial")   # moved over: atomic
+    partial.write_text(wheel.filename + "\n", encoding="utf-8")
+    os.replace(partial, released)
     return wheel
 
 

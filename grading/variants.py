@@ -237,6 +237,16 @@ def course_secret(root: Path) -> str:
     return secret_of(load_settings(REPO, []), root)
 
 
+def releases_upstream(root: Path) -> bool:
+    """True for the upstream repository itself (the course folder is the repository, whose home
+    is still the upstream's): its exercises and site are public and show the default variant."""
+    from book_ext.course_home import UPSTREAM_HOME, read_course_home
+
+    repository = Path(__file__).resolve().parents[1]
+    return (Path(root).resolve() == repository
+            and read_course_home(repository).repository_url == UPSTREAM_HOME)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="draw and record an assignment's variant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -252,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.default:
         variant, how = default(args.assignment), "the default variant (VARIANT=default)"
+    elif releases_upstream(root):
+        variant, how = default(args.assignment), (
+            "the default variant (this is the upstream repository, whose exercises are public; "
+            "a course set up with `make home URL=...` draws its own)")
     else:
         variant, how = draw(args.assignment, course_secret(root)), "drawn from the course secret"
     write_record(root, args.assignment, variant)

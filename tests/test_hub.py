@@ -31,6 +31,8 @@ from nbgrader_course import nbg_meta, points, source_nb
 from notebook_runner import ROOT
 from solution_leaks import document_text
 
+from grading.variants import model_answer, released
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="making Unix users needs root"),
@@ -108,9 +110,11 @@ class Student:
         subprocess.run(["userdel", "--remove", self.name], capture_output=True)
 
 
-def answers(grade_ids) -> dict[str, str]:
-    """The instructor's solution of each given answer cell (what a student who knows it writes)."""
-    return {nbg_meta(c)["grade_id"]: c.source for c in source_nb(A1).cells
+def answers(course: Path, grade_ids) -> dict[str, str]:
+    """The instructor's solution of each given answer cell, for the variant the course released
+    (what a student who knows it writes: the numbers in, ``VARIANT`` not read)."""
+    variant = released(course, A1)
+    return {nbg_meta(c)["grade_id"]: model_answer(c.source, variant) for c in source_nb(A1).cells
             if nbg_meta(c).get("solution") and nbg_meta(c)["grade_id"] in grade_ids}
 
 
@@ -161,7 +165,7 @@ def test_a_term_through_the_exchange(tmp_path, hub):
         notebook = student.home / A1 / f"{A1}.ipynb"
         assert notebook.stat().st_uid == student.uid
         plan = shared / f"{student.name}.json"
-        plan.write_text(json.dumps(answers(ids)))
+        plan.write_text(json.dumps(answers(course, ids)))
         plan.chmod(0o644)
         student.python(EDIT, str(notebook), str(plan))
         student.nbgrader("submit", A1)

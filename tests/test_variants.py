@@ -338,3 +338,20 @@ def test_variant_default_releases_the_public_notebook_byte_for_byte(course, tmp_
     if cell_variant(variant_cell(nbformat.read(public, 4)).source) != default(A2):
         pytest.skip("this copy's chapters/exercises show the variant its own release drew")
     assert (copy / "release" / A2 / f"{A2}.ipynb").read_bytes() == public.read_bytes()
+
+
+def test_the_upstream_repository_releases_and_commits_the_default_variant():
+    """The repository whose home is the upstream's publishes its exercises: `make release` there
+    releases the default, and the committed exercises hold it (a course's own copy, with its own
+    home, draws its variant; tests/test_exercises.py checks that copy's release)."""
+    from book_ext.course_home import UPSTREAM_HOME, read_course_home
+    from grading.variants import releases_upstream
+
+    if read_course_home(ROOT).repository_url != UPSTREAM_HOME:
+        assert not releases_upstream(ROOT)
+        pytest.skip("this copy of the course has a home of its own: it draws its variants")
+    assert releases_upstream(ROOT)
+    for assignment in ASSIGNMENTS:
+        released = nbformat.read(ROOT / "chapters" / "exercises" / f"{assignment}.ipynb", 4)
+        cell = variant_cell(released)
+        assert cell is not None and cell_variant(cell.source) == default(assignment), assignment

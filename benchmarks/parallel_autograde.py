@@ -1,7 +1,7 @@
 """Plain nbgrader against ``make autograde`` (Dask) on one class, at equal load (a benchmark).
 
-    .venv/bin/python benchmarks/parallel_autograde.py                    # 300 submissions
-    .venv/bin/python benchmarks/parallel_autograde.py --class-size 16   # --workers 1,2 by default
+    .venv/bin/python -m benchmarks.parallel_autograde                    # 300 submissions
+    .venv/bin/python -m benchmarks.parallel_autograde --class-size 16   # --workers 1,2 by default
 
 Generates ``--class-size`` submissions of the four real assignments (``class-size / 4``
 students, each handing in all four; honest, partial, blank, broken and attacks in turn: an
@@ -41,7 +41,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import nbformat
-from autograde_speed import ASSIGNMENTS, ENV, ROOT, full_submission, nbgrader
+
+from benchmarks.autograde_speed import ASSIGNMENTS, ENV, ROOT, full_submission, nbgrader
 
 KINDS = ("honest", "partial", "blank", "broken", "attack")
 ATTACK = """import os

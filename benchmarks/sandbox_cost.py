@@ -1,7 +1,7 @@
 """Seconds the grading sandbox adds per submission (a benchmark, not a test).
 
-    .venv/bin/python benchmarks/sandbox_cost.py                       # 01, 6 students, 5 repeats
-    .venv/bin/python benchmarks/sandbox_cost.py --assignment 03_backpropagation --class-size 10
+    .venv/bin/python -m benchmarks.sandbox_cost                       # 01, 6 students, 5 repeats
+    .venv/bin/python -m benchmarks.sandbox_cost --assignment 03_backpropagation --class-size 10
 
 The same class (every student hands in the full solution) is autograded by `nbgrader autograde`
 with the course's configuration twice per repeat, side by side: in the sandbox (the default)
@@ -26,7 +26,8 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from autograde_speed import ROOT, _full_marks, full_submission, nbgrader
+
+from benchmarks.autograde_speed import ROOT, _full_marks, full_submission, nbgrader
 
 MODES = {"sandboxed": [], "no sandbox": ["--SandboxedExecute.unsafe_no_sandbox=True"]}
 

@@ -1,7 +1,7 @@
 """Where the outside verdict's time goes, per submission (a benchmark, not a test).
 
-    .venv/bin/python benchmarks/verdict_profile.py                      # exercise 3, 3 students
-    .venv/bin/python benchmarks/verdict_profile.py --assignment 01_neurons_perceptron --repeats 5
+    .venv/bin/python -m benchmarks.verdict_profile                      # exercise 3, 3 students
+    .venv/bin/python -m benchmarks.verdict_profile --assignment 01_neurons_perceptron --repeats 5
 
 Grades the same class of full solutions (``autograde_speed.build_class``) with the course's
 configuration and with plain nbgrader (the same minus ``HiddenInputs`` and ``VerdictOutside``),
@@ -33,9 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from autograde_speed import BIN, ENV, PLAIN, ROOT, build_class  # noqa: E402
+from benchmarks.autograde_speed import BIN, ENV, PLAIN, ROOT, build_class
 
 # (label, file suffix, function name) of the verdict's pieces, as cProfile names them
 PIECES = [
@@ -107,9 +105,9 @@ def child(course: Path, assignment: str, config_dir: Path, out: Path) -> None:
 def grade(course: Path, assignment: str, config_dir: Path, tmp: Path) -> dict:
     out = tmp / "result.json"
     subprocess.run(
-        [sys.executable, __file__, "--child", str(course), str(config_dir), str(out),
-         "--assignment", assignment],
-        env=ENV, check=True, capture_output=True,
+        [sys.executable, "-m", "benchmarks.verdict_profile", "--child", str(course),
+         str(config_dir), str(out), "--assignment", assignment],
+        env=ENV, cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
     result = json.loads(out.read_text())
     result["kernel"] = _kernel_seconds(course, assignment)

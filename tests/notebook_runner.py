@@ -27,6 +27,18 @@ ROOT = Path(__file__).resolve().parents[1]
 # where `make book` writes (_build/html, _build/.jupyter_cache); BOOK_OUT as in the Makefile
 BOOK_OUT = Path(os.environ.get("BOOK_OUT", ROOT)).resolve()
 CACHE_BASE = BOOK_OUT / "_build" / ".jupyter_cache"
+# the front matter of a chapter (a MyST markdown notebook), for the tests' own small notebooks
+MYST_HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from notebook_runner import MYST_HEADER
 
 from book_ext.chapter_execution import NotebookFailed, book_notebooks, execute_book
 
@@ -38,17 +39,7 @@ chapters:
 
 def _chapter(name: str, value: int) -> str:
     """A MyST notebook that appends its name to ran/<name> each time it runs."""
-    return f"""---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+    return MYST_HEADER + f"""
 # Chapter {name}
 
 ```{{code-cell}} ipython3

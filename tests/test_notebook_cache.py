@@ -5,23 +5,11 @@ from __future__ import annotations
 
 import notebook_runner
 import pytest
-from notebook_runner import NotebookFailed, execute_book_notebook
+from notebook_runner import MYST_HEADER, NotebookFailed, execute_book_notebook
 
 from book_ext.engine_fingerprint import KEEP, engine_cache_dir, engine_fingerprint  # noqa: E402
 
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
-# A test notebook
-"""
+HEADER = MYST_HEADER + "\n# A test notebook\n"
 
 
 def _myst(*cells: str) -> str:

@@ -44,6 +44,7 @@ SECONDS = {
     # estimates from their files' own runs (-p no:xdist, load 7-10)
     "test_backprop_variants_grading": 300,
     "test_variants": 250,
+    "test_variants_graded": 250,
     "test_chapter_execution": 70,
     "test_notebooks": 100,
 }

@@ -31,6 +31,10 @@ FORK_SITE = "https://teacher-example.github.io/nn-term-2027/"
 FORK = BOOK_OUT / "_build" / "course-fork"
 PRIVATE = BOOK_OUT / "_build" / "course-private.git"   # stands for the private GitHub repository
 RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+# the fork's course secret, written before `make release` (which would otherwise write a random
+# one) so that the variants it draws are known: this one draws, for every assignment, an option
+# other than the default on every parameter (test_jupyter_notebooks.py checks it)
+FORK_SECRET = "fork-term-2027-secret-0161"
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,9 @@ def _fork_and_build() -> Fork:
     cache = BOOK_OUT / "_build" / ".jupyter_cache"
     if cache.is_dir():
         shutil.copytree(cache, FORK / "_build" / ".jupyter_cache")
+    secret = FORK / "course_secret"
+    secret.write_text(FORK_SECRET + "\n")
+    secret.chmod(0o600)
     log = ""
     returncode = 0
     for target in (f"home URL={FORK_URL}", "release", "push", "book"):

@@ -74,14 +74,14 @@ def points(assignment: str, grade_ids=None, auto_only=True) -> float:
     return total
 
 
-def fill(course: Path, assignment: str, ids=None, edits=None):
+def fill(course: Path, assignment: str, ids=None, edits=None, variant: dict | None = None):
     """The released notebook with the solution cells ``ids`` (all if None) filled in from the
-    source (the model answer of the variant the course released), then ``edits`` (grade_id ->
-    function of the cell's source) applied."""
+    source (the model answer of ``variant``, by default the variant the course released), then
+    ``edits`` (grade_id -> function of the cell's source) applied."""
     nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
-    # the model answer of the variant the course released, as a student writes it (the numbers
-    # written in: an answer may not read VARIANT)
-    variant = released(course, assignment)
+    # the model answer as a student writes it (the numbers written in: an answer may not read
+    # VARIANT)
+    variant = released(course, assignment) if variant is None else variant
     solutions = {
         nbg_meta(c)["grade_id"]: model_answer(c.source, variant)
         for c in source_nb(assignment).cells

@@ -6,6 +6,7 @@ and runs ``make release`` and ``make book``; everything below reads what that bu
 * every notebook a student can download (or open in Colab) parses, has no MyST left in its
   Markdown, and quotes every number the page quotes;
 * no trace of the old course home anywhere a student can see;
+* each exercise page shows the variant the fork's `make release` drew from its secret;
 * the site serves the engine's wheel (versioned, with its SHA-256), the notebooks' set-up
   cells install exactly that wheel (and name both versions when another `lib` is installed),
   and each exercise's offline archive runs in a fresh virtual
@@ -17,6 +18,7 @@ and runs ``make release`` and ``make book``; everything below reads what that bu
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib.metadata
 import json
 import os
@@ -30,9 +32,12 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from course_fork import FORK_SITE, FORK_URL, PRIVATE, forked_course
+from course_fork import FORK_SECRET, FORK_SITE, FORK_URL, PRIVATE, forked_course
 from myst_nb.core.variables import format_plain_text
+from nbgrader_course import ASSIGNMENTS
 from notebook_runner import ROOT
+
+from grading.variants import default, draw, instantiate, read_record
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 
@@ -479,3 +484,43 @@ def test_the_instructors_private_copy_is_pushed_with_its_home_and_its_solutions(
     assert not {".venv", "node_modules"} & files
     pushed = at_main("show", "main:chapters/exercises/01_neurons_perceptron.ipynb")
     assert FORK_SITE in pushed and fork.old_url not in pushed
+
+
+# -- the site of a course whose secret drew other variants ----------------------------------------
+
+INLINE_MATH = re.compile(r"(?<!\$)\$([^$\n]+)\$(?!\$)")
+
+
+def _shown(nb) -> set[str]:
+    """What a reader sees of a notebook's Markdown: its inline maths and its words."""
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.DOTALL)
+    maths = {f"${m}$" for m in INLINE_MATH.findall(text)}
+    return maths | set(re.findall(r"[A-Za-z]\w+", INLINE_MATH.sub(" ", text)))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_exercise_page_shows_the_variant_the_private_copy_drew(fork, assignment):
+    """The fork's secret draws another option on every parameter; the page the site builds from
+    its release shows that variant's text: every inline formula and word of the exercise's
+    Markdown that the default's text does not have is on the page."""
+    record = read_record(fork.root)
+    variant = record[assignment]
+    assert variant == draw(assignment, FORK_SECRET)
+    assert all(variant[k] != v for k, v in default(assignment).items()), "the premise"
+    source = nbformat.read(fork.root / "solutions" / "source" / assignment
+                           / f"{assignment}.ipynb", 4)
+    only_variant = _shown(instantiate(source, variant)) - _shown(
+        instantiate(source, default(assignment)))
+    assert only_variant, "the variant's text differs from the default's"
+    page = (fork.html / "chapters" / "exercises" / f"{assignment}.html").read_text(
+        encoding="utf-8")
+    words = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    missing = [
+        token for token in sorted(only_variant)
+        if (html.escape(f"\\({token[1:-1]}\\)", quote=False) not in page
+            if token.startswith("$") else not re.search(rf"\b{re.escape(token)}\b", words))
+    ]
+    assert not missing, f"{assignment} ({variant}): the page lacks {missing}"
+    assert "{{ VARIANT" not in words and "{% if" not in words, "a template left on the page"
+

@@ -12,6 +12,7 @@ tests/graded_class.py) grade notebooks of such stubs end to end and must give th
 from __future__ import annotations
 
 import re
+import types
 
 import nbformat
 import numpy as np
@@ -114,6 +115,33 @@ def test_every_stub_fails_every_hidden_case(assignment, grade_id):
                 if i in got and not part.judge(inputs[i], got[i], solution)
             ]
             assert not passed, f"{grade_id}: `{function}` as a stub ({kind}) passes cases {passed}"
+
+
+def test_training_with_a_broken_update_fails_every_hidden_case_whatever_the_secret():
+    """Part 3 of exercise 1 trains with the student's own ``perceptron_update``: an update that
+    raises, or does nothing, must cost every hidden training case, for every course's secret (a
+    hidden start that already separated its data once passed a student whose update raised)."""
+    assignment, grade_id = "01_neurons_perceptron", "test-perceptron-train"
+    part = PARTS[assignment][grade_id]
+    solution = solution_namespace(source_path(assignment))
+
+    def raises(w, x, label):
+        raise ValueError("oops")
+
+    for seed in range(25):
+        inputs = _cases(part, seed)
+        for kind, update in [("raises", raises), ("unchanged", lambda w, x, label: w)]:
+            # the model answer's training loop, calling this update
+            calls = dict(solution, perceptron_update=update)
+            train = solution["perceptron_train"]
+            student = types.FunctionType(train.__code__, calls, train.__name__, train.__defaults__)
+            got = run_part(assignment, grade_id, inputs, {"perceptron_train": student})
+            passed = [
+                i + 1
+                for i in range(part.visible, len(inputs))
+                if i in got and not part.judge(inputs[i], got[i], solution)
+            ]
+            assert not passed, f"secret {seed}: an update that {kind} passes cases {passed}"
 
 
 def _unflatten(values: dict):

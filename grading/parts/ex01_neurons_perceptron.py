@@ -69,9 +69,9 @@ def update_cases(rng):
     return visible + hidden
 
 
-def _reference_update(w, x, label):
+def _reference_update(w, x, label, eta=1):
     out = w @ x >= 0
-    return w + x if label == 1 and not out else w - x if label == 0 and out else w
+    return w + eta * x if label == 1 and not out else w - eta * x if label == 0 and out else w
 
 
 def update_history(case, solution):
@@ -97,6 +97,35 @@ def _separable(rng, d, n=60):
     return X, labels
 
 
+def _trained(X, labels, seed, max_epochs, eta):
+    """The perceptron rule as the exercise states it (start ``w = rng.standard_normal(d + 1)``,
+    the samples in the order ``rng.permutation(n)`` each epoch, learning rate ``eta``): the
+    start weights and the weights it returns, each of shape (d + 1,)."""
+    rng = np.random.default_rng(seed)
+    X1 = np.hstack([np.ones((len(X), 1)), X])
+    start = rng.standard_normal(X1.shape[1])
+    w = start
+    for _ in range(max_epochs):
+        if np.all((X1 @ w >= 0).astype(int) == labels):
+            break
+        for i in rng.permutation(len(X1)):
+            w = _reference_update(w, X1[i], labels[i], eta)
+    return start, w
+
+
+def _seed_that_must_learn(rng, X, labels, max_epochs):
+    """A seed from whose start the rule ends elsewhere, for every learning rate of the variants:
+    a start that already separates the data, or a run that cycles back to its start, would pass
+    a training loop whose update raises or does nothing (back to its start up to rounding counts
+    as back: the judge compares to 1e-9)."""
+    labels = np.asarray(labels)
+    while True:
+        seed = int(rng.integers(1000))
+        runs = [_trained(X, labels, seed, max_epochs, eta) for eta in VARIANTS["learning_rate"]]
+        if not any(np.allclose(start, end, rtol=1e-6, atol=1e-6) for start, end in runs):
+            return seed
+
+
 def train_cases(rng):
     inputs = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     cases = [
@@ -110,16 +139,17 @@ def train_cases(rng):
             {
                 "X": X,
                 "labels": labels,
-                "seed": int(rng.integers(1000)),
+                "seed": _seed_that_must_learn(rng, X, labels, 2000),
                 "max_epochs": 2000,
                 "separable": True,
             }
         )
+    X, labels = np.array([[0.0], [1.0], [2.0]]), [0, 1, 0]
     cases.append(
         {
-            "X": [[0.0], [1.0], [2.0]],
-            "labels": [0, 1, 0],
-            "seed": int(rng.integers(1000)),
+            "X": X,
+            "labels": labels,
+            "seed": _seed_that_must_learn(rng, X, labels, 20),
             "max_epochs": 20,
             "separable": False,
         }

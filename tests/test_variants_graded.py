@@ -1,12 +1,13 @@
 """Exercises 1 and 4 released and graded for variants other than the default: real nbgrader runs.
 
 (Exercise 2's drawn variant is graded in test_variants.py, exercise 3's in
-test_backprop_variants_grading.py.) Each variant gets a throw-away course whose record says which
-variant was released (what `make release` writes after drawing), so the release, the hidden cases
-and the grader's reference all follow it; its class: the variant's model answer as a student
-writes it (the numbers written in), the upstream (default) model answer, a partial and a blank
-submission. Expected points come from the source's metadata; which parts a parameter changes is
-stated here, and the upstream answer must lose exactly those.
+test_backprop_variants_grading.py.) Two throw-away courses each release both exercises with a
+variant other than the default, their record saying which (what `make release` writes after
+drawing), so the release, the hidden cases and the grader's reference all follow it; each
+exercise's class: the variant's model answer as a student writes it (the numbers written in),
+the upstream (default) model answer, a partial and a blank submission. Expected points come
+from the source's metadata; which parts a parameter changes is stated here, and the upstream
+answer must lose exactly those.
 """
 
 from __future__ import annotations
@@ -41,13 +42,13 @@ TOUCHES = {
 # assignment -> (answer cells a partial submission fills in, the parts that earns)
 PARTIAL = {A1: (["affine"], ["test-affine"]),
            A4: (["count-regions"], ["test-count-regions"])}
-# variants other than the default: every parameter changed, and one parameter alone
-VARIANTS = [
-    (A1, {"weights": "columns", "learning_rate": 0.5}),
-    (A1, {"weights": "rows", "learning_rate": 0.25}),
-    (A4, {"activation": "relu", "peak": 0.25}),
-    (A4, {"activation": "sigmoid", "peak": 0.75}),
+# two courses, each releasing both exercises with a variant other than the default: every
+# parameter changed, and one parameter alone
+COURSES = [
+    {A1: {"weights": "columns", "learning_rate": 0.5}, A4: {"activation": "relu", "peak": 0.25}},
+    {A1: {"weights": "rows", "learning_rate": 0.25}, A4: {"activation": "sigmoid", "peak": 0.75}},
 ]
+ASSIGNMENTS = [A1, A4]
 # what each parameter's value looks like in the released text (the markdown the site renders)
 SHOWN = {
     "weights": lambda v: "one neuron per " + {"rows": "row", "columns": "column"}[v],
@@ -57,26 +58,28 @@ SHOWN = {
 }
 
 
-@pytest.fixture(scope="module", params=VARIANTS,
-                ids=lambda p: p[0][:2] + "-" + "-".join(map(str, p[1].values())))
+@pytest.fixture(scope="module", params=COURSES,
+                ids=lambda c: "_".join("-".join(map(str, v.values())) for v in c.values()))
 def graded(request, tmp_path_factory):
-    assignment, variant = request.param
+    """(course, {assignment: its variant}): released, handed in and graded."""
+    variants = request.param
     course = tmp_path_factory.mktemp("variant_course") / "course"
-    shutil.copytree(ROOT / "solutions" / "source" / assignment,
-                    course / "solutions" / "source" / assignment)
-    write_record(course, assignment, variant)  # what `make release` records after drawing
-    nbgrader(course, "generate_assignment", assignment)
-    ids, _ = PARTIAL[assignment]
-    students = {
-        "own": fill(course, assignment),
-        "upstream": fill(course, assignment, variant=default(assignment)),
-        "partial": fill(course, assignment, ids=ids),
-        "blank": fill(course, assignment, ids=[]),
-    }
-    for student, nb in students.items():
-        submit(course, student, assignment, nb)
-    nbgrader(course, "autograde", assignment)
-    return assignment, variant, course
+    for assignment, variant in variants.items():
+        shutil.copytree(ROOT / "solutions" / "source" / assignment,
+                        course / "solutions" / "source" / assignment)
+        write_record(course, assignment, variant)  # what `make release` records after drawing
+        nbgrader(course, "generate_assignment", assignment)
+        ids, _ = PARTIAL[assignment]
+        students = {
+            "own": fill(course, assignment),
+            "upstream": fill(course, assignment, variant=default(assignment)),
+            "partial": fill(course, assignment, ids=ids),
+            "blank": fill(course, assignment, ids=[]),
+        }
+        for student, nb in students.items():
+            submit(course, student, assignment, nb)
+    nbgrader(course, "autograde", "*")
+    return course, variants
 
 
 def scores(course, assignment, student) -> dict[str, float]:
@@ -93,8 +96,10 @@ def full(assignment, grade_ids) -> dict[str, float]:
     return {g: points(assignment, [g]) for g in grade_ids}
 
 
-def test_the_release_shows_the_variant(graded):
-    assignment, variant, course = graded
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_release_shows_the_variant(graded, assignment):
+    course, variants = graded
+    variant = variants[assignment]
     nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
     (cell,) = [c for c in nb.cells if nbg_meta(c).get("grade_id") == "variant"]
     assert cell_variant(cell.source) == variant
@@ -104,8 +109,11 @@ def test_the_release_shows_the_variant(graded):
     assert "{{" not in text and "{%" not in text
 
 
-def test_the_variants_own_answer_scores_full_and_the_upstream_one_loses_what_changed(graded):
-    assignment, variant, course = graded
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_variants_own_answer_scores_full_and_the_upstream_one_loses_what_changed(
+        graded, assignment):
+    course, variants = graded
+    variant = variants[assignment]
     every = autograded(assignment)
     changed = {g for name, parts in TOUCHES[assignment].items()
                if variant[name] != default(assignment)[name] for g in parts}
@@ -115,8 +123,9 @@ def test_the_variants_own_answer_scores_full_and_the_upstream_one_loses_what_cha
         **full(assignment, every - changed), **dict.fromkeys(changed, 0.0)}
 
 
-def test_partial_and_blank_submissions_get_what_they_earned(graded):
-    assignment, _, course = graded
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_partial_and_blank_submissions_get_what_they_earned(graded, assignment):
+    course, _ = graded
     _, earned = PARTIAL[assignment]
     every = autograded(assignment)
     assert scores(course, assignment, "partial") == {

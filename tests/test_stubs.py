@@ -21,6 +21,8 @@ from nbgrader_course import ASSIGNMENTS, auto_score, fill
 from notebook_runner import ROOT
 
 from grading.parts import PARTS
+from grading.parts.ex01_neurons_perceptron import VARIANTS as VARIANTS_01
+from grading.parts.ex01_neurons_perceptron import _trained
 from grading.verdict import solution_namespace
 from lib.exercises.handin import decode_inputs, encode_inputs, flatten
 
@@ -142,6 +144,21 @@ def test_training_with_a_broken_update_fails_every_hidden_case_whatever_the_secr
                 if i in got and not part.judge(inputs[i], got[i], solution)
             ]
             assert not passed, f"secret {seed}: an update that {kind} passes cases {passed}"
+
+
+@pytest.mark.parametrize("learning_rate", VARIANTS_01["learning_rate"])
+def test_the_hidden_training_cases_replay_the_instructors_perceptron(learning_rate):
+    """The hidden cases pick their starts with the grader's own replay of the perceptron rule
+    (``_trained``): it must give the instructor's weights, for every learning rate a variant has,
+    or the choice of starts proves nothing."""
+    assignment = "01_neurons_perceptron"
+    variant = {"weights": "rows", "learning_rate": learning_rate}
+    train = solution_namespace(source_path(assignment), variant)["perceptron_train"]
+    for case in PARTS[assignment]["test-perceptron-train"].cases(np.random.default_rng(3)):
+        X, labels = np.asarray(case["X"], dtype=float), np.asarray(case["labels"])
+        _, replayed = _trained(X, labels, case["seed"], case["max_epochs"], learning_rate)
+        w, _ = train(X, labels, np.random.default_rng(case["seed"]), max_epochs=case["max_epochs"])
+        np.testing.assert_allclose(replayed, w, rtol=1e-12, atol=1e-12)
 
 
 def _unflatten(values: dict):

@@ -119,11 +119,12 @@ def _seed_that_must_learn(rng, X, labels, max_epochs):
     a training loop whose update raises or does nothing (back to its start up to rounding counts
     as back: the judge compares to 1e-9)."""
     labels = np.asarray(labels)
-    while True:
+    for _ in range(1000):                  # a few draws suffice (tests/test_stubs.py: 25 secrets)
         seed = int(rng.integers(1000))
         runs = [_trained(X, labels, seed, max_epochs, eta) for eta in VARIANTS["learning_rate"]]
         if not any(np.allclose(start, end, rtol=1e-6, atol=1e-6) for start, end in runs):
             return seed
+    raise RuntimeError("no start from which the perceptron must learn these data")
 
 
 def train_cases(rng):

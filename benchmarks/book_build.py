@@ -53,7 +53,7 @@ MOMENTS = (("venv: python -m venv", r" -m venv "),
            ("npm ci: done", r"touch node_modules/\.package-lock\.json"),
            ("notebooks: parallel execution starts", r"-m book_ext\.chapter_execution"),
            ("notebooks: parallel execution done", r"chapter_execution: \d+ notebook"),
-           ("jupyter-book build starts", r"jupyter-book build|jupyter_book_cli build"),
+           ("jupyter-book build starts", r"jupyter-book build"),
            ("Sphinx: reading (executing, in a serial build)", r"reading sources"),
            ("Sphinx: writing", r"writing output\.\.\. \["),
            ("Sphinx: done (wheel, archives, twins included)", r"build succeeded|build finished"))

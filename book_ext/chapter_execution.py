@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING
 import yaml
 
 from book_ext.engine_fingerprint import engine_cache_dir
-from book_ext.jupyter_book_cli import skip_unused_imports
 
 if TYPE_CHECKING:     # nbformat, MyST-NB and jupyter-cache load in seconds: only when needed
     import nbformat
@@ -334,7 +333,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="notebooks run at once (default: one per core)")
     args = parser.parse_args(argv)
-    skip_unused_imports()
     start = time.perf_counter()
     try:
         ran = execute_book(args.root, args.book_out or args.root, args.jobs)

@@ -80,7 +80,7 @@ class Progress:
 
 
 def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None = None,
-                scheduler: str | None = None, workers: int | None = None,
+                scheduler: str | ClusterOnDemand | None = None, workers: int | None = None,
                 config_dir: str | Path = REPO, students: list[str] | None = None,
                 force: bool = False, overrides: dict | None = None, secret: str | None = None,
                 extra: list[str] | None = None, out=sys.stdout) -> dict:
@@ -88,6 +88,8 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
     of ``students`` when given; with ``force`` and no ``students``, every one); return
     ``{"graded": {student: result without files}, "failed": {student: why}, "plan": {...}}``.
 
+    ``scheduler``: a running cluster's address, or a ``ClusterOnDemand`` (started only if there
+    is something to grade), or None (a local cluster of ``workers`` for this call).
     ``config_dir`` holds the course's ``nbgrader_config.py``; ``extra``: nbgrader options on top
     (``--Execute.timeout=30``); ``overrides``: settings as a dict; ``secret``: the hidden
     inputs' secret (default: the configuration's, ``course_secret``)."""
@@ -132,8 +134,13 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
     task_config = copy.deepcopy(config)
     for key in ("root", "db_url"):
         task_config.CourseDirectory.pop(key, None)
-    cluster = None if scheduler else local_cluster(workers)
-    client = Client(scheduler or cluster)
+    cluster = None
+    if isinstance(scheduler, ClusterOnDemand):
+        scheduler = scheduler.address(len(to_grade))
+    elif not scheduler:
+        cluster = ClusterOnDemand(workers)
+        scheduler = cluster.address(len(to_grade))
+    client = Client(scheduler)
     futures, run = {}, uuid.uuid4().hex[:12]
     try:
         # everything travels inside each task: data scattered to a worker dies with it, and the
@@ -175,6 +182,28 @@ def grade_class(course_root: str | Path, assignment: str, *, db_url: str | None 
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+class ClusterOnDemand:
+    """A local cluster started when an assignment first has something to grade, with no more
+    workers than submissions to grade (each worker imports nbgrader: seconds of a core), grown for
+    a later assignment with more. A run with nothing to grade starts none."""
+
+    def __init__(self, workers: int | None = None):
+        self.most = workers or os.cpu_count() or 1
+        self.cluster = None
+
+    def address(self, submissions: int) -> str:
+        wanted = max(1, min(self.most, submissions))
+        if self.cluster is None:
+            self.cluster = local_cluster(wanted)
+        elif len(self.cluster.workers) < wanted:
+            self.cluster.scale(wanted)
+        return self.cluster.scheduler_address
+
+    def close(self) -> None:
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def local_cluster(workers: int | None = None):
@@ -256,14 +285,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _grade(args, overrides: dict, extra: list[str]) -> int:
     # one cluster for every assignment: a worker imports nbgrader (5-10 s) once
-    cluster = None if args.scheduler else local_cluster(args.workers)
+    cluster = None if args.scheduler else ClusterOnDemand(args.workers)
     failed = []
     try:
         for assignment in args.assignments:
             print(f"== {assignment}", flush=True)
             # the course's nbgrader_config.py is read from here, as nbgrader does
             report = grade_class(args.root, assignment, db_url=args.db_url,
-                                 scheduler=args.scheduler or cluster.scheduler_address,
+                                 scheduler=args.scheduler or cluster,
                                  students=args.student, force=args.force, config_dir=Path.cwd(),
                                  overrides=overrides, extra=extra)
             failed += [f"{student} ({assignment})" for student in report["failed"]]

@@ -132,7 +132,7 @@ def test_sphinx_finds_every_notebook_in_the_cache(book):
     and its pages show the outputs of the parallel run."""
     execute_book(book, book, jobs=2, log=lambda _: None)
     runs = _runs(book)
-    build = subprocess.run([sys.executable, "-m", "book_ext.jupyter_book_cli", "build", str(book),
+    build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(book),
                             "--path-output", str(book)],
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import re
+import subprocess
+import sys
 
 from notebook_runner import ROOT
 from packaging.specifiers import SpecifierSet
@@ -69,3 +71,17 @@ def test_the_readme_and_the_makefile_name_the_same_minimum():
     assert f"Python {minimum.major}.{minimum.minor}+" in readme
     if minimum.micro:
         assert f"Python {minimum}" in readme
+
+
+def test_reading_a_notebook_compiles_no_iri_grammar():
+    """nbformat validates notebooks with jsonschema; jsonschema 4.25+ imports rfc3987-syntax when
+    installed, which builds its IRI parsers at import (1.4 s of a core per process: every nbgrader
+    command, Dask worker and make target). The lock holds jsonschema below 4.25 (`make lock`)."""
+    probe = ("import sys, nbformat, jsonschema\n"
+             "nbformat.validate(nbformat.v4.new_notebook())\n"
+             "print(sorted(m for m in sys.modules\n"
+             "             if m.split('.')[0] in ('rfc3987_syntax', 'lark')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]", f"importing nbformat loads {loaded}: is jsonschema<4.25 still locked?"
+    assert "rfc3987-syntax" not in locked() and "jsonschema<4.25" in (ROOT / "Makefile").read_text()

@@ -209,6 +209,28 @@ def test_rerun_grades_nothing_and_a_changed_submission_is_graded_again(graded):
     assert set(per_student.values()) == {1} and set(per_cell.values()) == {1}
 
 
+def test_the_local_cluster_starts_only_for_work_and_no_larger_than_it(graded):
+    """``make autograde``'s own cluster: none for a run with nothing to grade, one worker for one
+    resubmission (a worker costs seconds of a core to start), grown when more is to grade."""
+    from grading.parallel import ClusterOnDemand, grade_class
+    course, db_url = graded["parallel"], graded["db_url"]
+    on_demand = ClusterOnDemand(workers=2)
+    try:
+        idle = grade_class(course, A1, db_url=db_url, scheduler=on_demand, out=io.StringIO())
+        assert idle["graded"] == {} and on_demand.cluster is None
+        submit(course, "one_piece", A1, fill(course, A1))
+        (course / "submitted" / "one_piece" / A1 / "timestamp.txt").write_text(
+            "2031-01-02 12:00:00 UTC")
+        one = grade_class(course, A1, db_url=db_url, scheduler=on_demand, out=io.StringIO())
+        assert set(one["graded"]) == {"one_piece"} and one["failed"] == {}
+        assert auto_score(course, A1, db_url)["one_piece"] == ALL_01
+        assert len(on_demand.cluster.workers) == 1
+        on_demand.address(5)             # never more than asked for
+        assert len(on_demand.cluster.workers) == 2
+    finally:
+        on_demand.close()
+
+
 def test_the_command_on_sqlite_interrupted_by_ctrl_c_then_resumed(tmp_path):
     """The zero-set-up default (``python -m grading.parallel``, its own local cluster, SQLite),
     interrupted after the first graded submission: only complete students are kept, and the

@@ -90,7 +90,7 @@ def test_sphinx_executes_no_notebook(built):
     cache MyST-NB reads: Sphinx must find every one there (same cache keys), none executed.
     (tests/test_chapter_execution.py shows it on a small book, counting runs.)"""
     assert built.returncode == 0
-    sphinx = built.log.split("book_ext.jupyter_book_cli build", 1)[-1]
+    sphinx = built.log.split("jupyter-book build", 1)[-1]
     executed = [line for line in sphinx.splitlines() if "Executing notebook" in line]
     assert not executed, "Sphinx executed notebooks itself:\n" + "\n".join(executed)
 

@@ -197,7 +197,7 @@ class ClusterOnDemand:
         wanted = max(1, min(self.most, submissions))
         if self.cluster is None:
             self.cluster = local_cluster(wanted)
-        elif len(self.cluster.workers) < wanted:
+        elif len(self.cluster.worker_spec) < wanted:     # the workers asked for, started or not
             self.cluster.scale(wanted)
         return self.cluster.scheduler_address
 

@@ -11,6 +11,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
+# pytest-xdist workers of `make test`: one more than JOBS, because the grading tests spend much of
+# their time waiting (kernels starting, servers, cell time limits): on 2 cores the suite took
+# 11.0 min with 3 workers and 14.4 min with 2 (tests/conftest.py, SECONDS)
+TEST_JOBS ?= $(shell echo $$(($(JOBS) + 1)))
 # make book writes $(BOOK_OUT)/_build/html; executed notebooks are cached in $(BOOK_OUT)/_build/.jupyter_cache
 BOOK_OUT ?= .
 # the site tests (tests/book_build.py) build and read the book there too
@@ -93,11 +97,11 @@ book-notebooks: $(STAMP)
 # One BLAS thread per test worker: -n 2 workers on 2 cores, each with a 2-thread OpenBLAS,
 # spend most of their time waiting for each other (measured: 20x slower MNIST training).
 # The schedule (tests/conftest.py): one xdist group per test file and one for the shared graded
-# class, sent out longest first, so that a module's fixture is made once and both workers finish
+# class, sent out longest first, so that a module's fixture is made once and the workers finish
 # together.
 XDIST_SCHEDULE := --dist loadgroup --no-loadscope-reorder
 test: $(STAMP) $(NPM_STAMP) $(CHROMIUM) postgresql-server
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) $(XDIST_SCHEDULE) $(PYTEST_ARGS)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_JOBS) $(XDIST_SCHEDULE) $(PYTEST_ARGS)
 
 # The inner loop (CONTRIBUTING.md): what runs in seconds, no notebook, no nbgrader class, no site.
 FAST_TESTS := tests/test_engine_*.py tests/test_part1_facts.py tests/test_part2_facts.py \

@@ -3,13 +3,13 @@
 ``graded_class``: one class of the four assignments, graded once per session (tests/graded_class.py
 says who is in it and how it is graded; copy it with ``graded_class.copy_course`` to change it).
 
-The schedule (``make test`` runs ``pytest -n 2 --dist loadgroup --no-loadscope-reorder``, with
-this file's scheduler): each test file is one group, so a module-scoped fixture (a graded class,
-a built site) is made on one worker only; the files of the shared graded class are one group,
-and so are those of the built site, so the worker that grades or builds runs them all and the
-other never waits on its lock; and the groups go out longest first (``SECONDS``), so the two
-workers finish together instead of one starting the longest file when the other is done. Without
-xdist none of this applies and nothing changes.
+The schedule (``make test`` runs ``pytest -n 3 --dist loadgroup --no-loadscope-reorder`` on 2
+cores, the Makefile's TEST_JOBS, with this file's scheduler): each test file is one group, so a
+module-scoped fixture (a graded class, a built site) is made on one worker only; the files of the
+shared graded class are one group, and so are those of the built site, so the worker that grades or
+builds runs them all and no other waits on its lock; and the groups go out longest first
+(``SECONDS``), so the workers finish together instead of one starting the longest file when the
+others are done. Without xdist none of this applies and nothing changes.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from graded_class import graded_class as _graded_class
 
 GRADED_CLASS = "graded-class"
 # the files that read the built site (tests/book_build.py builds it once per worker, under a
-# lock): one group, so one worker builds it and the other never waits for that build
+# lock): one group, so one worker builds it and no other waits for that build
 BOOK = "built-book"
 BOOK_FILES = {"test_site", "test_launch", "test_leaks"}
 # worker-seconds of each group, set-up included (pytest --durations=0 of the grading files, -n 2,
@@ -46,6 +46,8 @@ SECONDS = {
     "test_variants": 250,
     "test_variants_graded": 250,
     "test_chapter_execution": 70,
+    # one attempt that runs the whole 120-s cell time limit (beside the graded class)
+    "test_finite_differences_attack": 250,
     "test_notebooks": 100,
 }
 

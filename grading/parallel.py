@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grade(args, overrides: dict, extra: list[str]) -> int:
-    # one cluster for every assignment: a worker imports nbgrader (5-10 s) once
+    # one cluster for every assignment: a worker imports nbgrader (about a second of a core) once
     cluster = None if args.scheduler else ClusterOnDemand(args.workers)
     failed = []
     try:

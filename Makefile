@@ -11,9 +11,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
-# pytest-xdist workers of `make test`: one more than JOBS, because the grading tests spend much of
-# their time waiting (kernels starting, servers, cell time limits): on 2 cores the suite took
-# 11.0 min with 3 workers and 14.4 min with 2 (tests/conftest.py, SECONDS)
+# pytest-xdist workers of `make test`: one more than JOBS. On 2 cores the suite took 11.0 min with
+# 3 workers and 14.4 min with 2; with 3, vmstat showed the cores 90-100 % busy throughout
+# (tests/conftest.py, SECONDS: the order the test files go out in)
 TEST_JOBS ?= $(shell echo $$(($(JOBS) + 1)))
 # make book writes $(BOOK_OUT)/_build/html; executed notebooks are cached in $(BOOK_OUT)/_build/.jupyter_cache
 BOOK_OUT ?= .

@@ -46,7 +46,7 @@ SECONDS = {
     "test_variants": 250,
     "test_variants_graded": 250,
     "test_chapter_execution": 70,
-    # one attempt that runs the whole 120-s cell time limit (beside the graded class)
+    # one attempt that runs the course's whole cell time limit (beside the graded class)
     "test_finite_differences_attack": 250,
     "test_notebooks": 100,
 }

@@ -4,7 +4,7 @@ Exercise 3 asks for the backward pass; a student who computes every gradient by 
 differences instead gets right numbers on small networks, but a hidden case of part 4 is the
 784-256-10 network, where one difference per weight (some 200,000 of them, two forward passes
 each) cannot finish in the time limit of ``nbgrader_config.py``. This attempt runs that whole limit
-(two minutes of a core), so it is graded here, in a course of its own, and not in the suite's
+on a core, so it is graded here, in a course of its own, and not in the suite's
 shared graded class (tests/graded_class.py): under ``make test`` it runs beside that class
 instead of after it. Expected points come from the sources' metadata, never from the grader.
 """
